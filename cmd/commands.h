@@ -1,0 +1,13 @@
+// Subcommands of the paxcron command line. Each takes the words after its name and returns the
+// process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace paxcron::cmd {
+
+int RunSim(const std::vector<std::string>& args);
+void PrintSimHelp();
+
+}  // namespace paxcron::cmd

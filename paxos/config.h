@@ -1,0 +1,47 @@
+// Static configuration of one replica of the consensus core, and the classic bugs a teacher can
+// switch on to watch the simulator's checkers catch them. Plain data; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "paxos/types.h"
+
+namespace paxcron::paxos {
+
+// Classic mistakes, off by default. Each one is caught by a checker in the simulator
+// (tests/sim/bug_catch_test.cc proves it). Never enable outside a simulation.
+struct Bugs {
+  bool no_phase1_recovery = false;     // a new leader ignores values reported in promises
+  bool lease_no_drift_margin = false;  // the holder does not shrink its lease by the drift bound
+  bool no_lease_wait = false;          // acceptors promise to a new leader while a lease runs
+  bool small_quorum = false;           // quorums of n/2 instead of a majority
+  // (ack-before-persist lives in the driver: it sends replies before persisting.)
+};
+
+struct Config {
+  NodeId self;
+  std::vector<NodeId> members;  // every voting member, self included; sorted, unique
+
+  int64_t heartbeat_interval_us = 50'000;
+  int64_t election_timeout_min_us = 300'000;
+  int64_t election_timeout_max_us = 600'000;
+  int64_t lease_duration_us = 2'000'000;  // what a granter promises, on its own clock
+  uint32_t drift_bound_ppm = 10'000;      // clock rates differ from true time by at most this
+  int64_t lease_epsilon_us = 1'000;       // extra safety margin on the holder's side
+
+  uint32_t inflight_slots_max = 32;      // pipelining window: proposed but not yet chosen
+  uint32_t batch_commands_max = 16;      // commands packed into one slot
+  uint32_t pending_commands_max = 4096;  // leader's queue of commands waiting for a slot
+  uint32_t catchup_slots_max = 64;       // chosen values per catch-up reply
+  uint32_t promise_values_max = 1024;    // beyond this a candidate must catch up first
+
+  Bugs bugs;
+};
+
+// Majority quorum: any two intersect (Paxos Made Simple, 2.1). The small_quorum bug breaks it.
+inline uint32_t QuorumSize(uint32_t members, const Bugs& bugs) {
+  return bugs.small_quorum ? members / 2 : members / 2 + 1;
+}
+
+}  // namespace paxcron::paxos

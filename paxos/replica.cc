@@ -1,0 +1,285 @@
+// Shared plumbing of the replica: construction from durable state, input dispatch, timers,
+// learning chosen values and catch-up. Role-specific logic lives in replica_acceptor.cc and
+// replica_leader.cc.
+#include "paxos/replica.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "paxos/ballot.h"
+
+namespace paxcron::paxos {
+
+void DurableState::Apply(const PersistOp& op) {
+  switch (op.kind) {
+    case PersistOp::Kind::kPromise:
+      PAXCRON_ASSERT(op.ballot >= promised);
+      promised = op.ballot;
+      break;
+    case PersistOp::Kind::kAccept: {
+      DurableSlot& s = slots[op.slot];
+      if (!s.chosen) {
+        s.accepted_ballot = op.ballot;
+        s.entry = op.entry;
+      }
+      break;
+    }
+    case PersistOp::Kind::kChosen: {
+      DurableSlot& s = slots[op.slot];
+      s.entry = op.entry;
+      s.chosen = true;
+      break;
+    }
+  }
+}
+
+Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, Now now)
+    : config_(std::move(config)), rng_(rng_seed) {
+  PAXCRON_ASSERT(config_.self.value != 0 && config_.self.value <= kNodesMax);
+  PAXCRON_ASSERT(std::is_sorted(config_.members.begin(), config_.members.end()));
+  PAXCRON_ASSERT(std::find(config_.members.begin(), config_.members.end(), config_.self) !=
+                 config_.members.end());
+  PAXCRON_ASSERT(config_.election_timeout_min_us <= config_.election_timeout_max_us);
+  PAXCRON_ASSERT(config_.heartbeat_interval_us < config_.election_timeout_min_us);
+  promised_ = durable.promised;
+  max_round_seen_ = promised_.round;
+  log_ = durable.slots;
+  for (const auto& [slot, s] : log_) {
+    last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry.stamp_us());
+  }
+  // A restarted acceptor cannot know which lease it granted before the crash: it refuses to
+  // help anyone until any such grant must have run out (Paxos Made Live, 5.2). An acceptor that
+  // never promised anything never granted anything either (every grant follows a promise, which
+  // is persisted), so a first boot need not wait.
+  if (!config_.bugs.no_lease_wait && !promised_.IsZero()) {
+    grant_ = Grant{NodeId(0), now.mono_us + config_.lease_duration_us};
+  }
+  AdvanceCommit();  // re-deliver every chosen value: the driver rebuilds its state machine
+  ResetElectionTimer(now);
+}
+
+void Replica::Step(const pb::Envelope& m, Now now) {
+  const NodeId from(m.from());
+  PAXCRON_ASSERT(m.to() == config_.self.value);
+  switch (m.body_case()) {
+    case pb::Envelope::kPrepare:
+      OnPrepare(from, m.prepare(), now);
+      break;
+    case pb::Envelope::kPromise:
+      OnPromise(from, m.promise(), now);
+      break;
+    case pb::Envelope::kAccept:
+      OnAccept(from, m.accept(), now);
+      break;
+    case pb::Envelope::kAccepted:
+      OnAccepted(from, m.accepted(), now);
+      break;
+    case pb::Envelope::kNack:
+      OnNack(from, m.nack(), now);
+      break;
+    case pb::Envelope::kHeartbeat:
+      OnHeartbeat(from, m.heartbeat(), now);
+      break;
+    case pb::Envelope::kHeartbeatReply:
+      OnHeartbeatReply(from, m.heartbeat_reply(), now);
+      break;
+    case pb::Envelope::kCatchupRequest:
+      OnCatchupRequest(from, m.catchup_request());
+      break;
+    case pb::Envelope::kCatchupReply:
+      OnCatchupReply(m.catchup_reply());
+      MaybeRequestCatchup(from, Slot(m.catchup_reply().commit_index()), now);
+      break;
+    case pb::Envelope::kForward:
+      if (role_ == Role::kLeader && pending_.size() < config_.pending_commands_max) {
+        pending_.push_back(m.forward().command());
+        ProposePending(now);
+      }
+      break;
+    case pb::Envelope::kTimeoutNow:
+      OnTimeoutNow(from, m.timeout_now(), now);
+      break;
+    case pb::Envelope::BODY_NOT_SET:
+      break;  // nothing to do with an empty frame
+  }
+}
+
+void Replica::Tick(Now now) {
+  if (lease_.held && now.mono_us >= lease_.expiry_us) EndLease();
+  if (role_ == Role::kLeader) {
+    LeaderTick(now);
+    return;
+  }
+  if (now.mono_us < election_deadline_us_ || now.mono_us < campaign_retry_us_) return;
+  if (GrantBlocks(config_.self, now.mono_us)) {
+    // Our own acceptor still serves another leader's lease: campaigning now would only be
+    // refused. Try once it has run out.
+    // Try once it has run out, with jitter so that the followers of a lost leader, whose grants
+    // all end at about the same time, do not all campaign at once.
+    election_deadline_us_ =
+        grant_.expiry_us + static_cast<LocalMicros>(rng_.Range(
+                               0, static_cast<uint64_t>(config_.election_timeout_min_us / 2)));
+    return;
+  }
+  StartCampaign(now);
+}
+
+Status Replica::Propose(pb::Command command, Now now) {
+  if (role_ == Role::kLeader) {
+    if (pending_.size() >= config_.pending_commands_max) {
+      return Status::Error("leader's command queue is full");
+    }
+    pending_.push_back(std::move(command));
+    ProposePending(now);
+    return Status::Ok();
+  }
+  if (leader_hint_.value == 0 || leader_hint_ == config_.self) {
+    return Status::Error("no leader known");
+  }
+  pb::Envelope e;
+  *e.mutable_forward()->mutable_command() = std::move(command);
+  Send(leader_hint_, std::move(e));
+  return Status::Ok();
+}
+
+Status Replica::HandOver(NodeId successor, Now now) {
+  if (role_ != Role::kLeader) return Status::Error("not the leader");
+  if (successor == config_.self) return Status::Error("cannot hand over to self");
+  // Revoke first: from here on this node never acts under the old lease (etcd-io/raft#99).
+  EndLease();
+  pb::Envelope e;
+  *e.mutable_timeout_now()->mutable_ballot() = ToProto(ballot_);
+  e.mutable_timeout_now()->set_successor(successor.value);
+  Broadcast(e);
+  BecomeFollower(successor, now);
+  return Status::Ok();
+}
+
+Ready Replica::TakeReady() {
+  ready_.next_wakeup_us = NextWakeup();
+  Ready out = std::move(ready_);
+  ready_ = Ready{};
+  return out;
+}
+
+void Replica::Send(NodeId to, pb::Envelope envelope) {
+  envelope.set_from(config_.self.value);
+  envelope.set_to(to.value);
+  ready_.messages.push_back(std::move(envelope));
+}
+
+void Replica::Broadcast(const pb::Envelope& envelope) {
+  for (NodeId member : config_.members) Send(member, envelope);
+}
+
+uint32_t Replica::Quorum() const {
+  return QuorumSize(static_cast<uint32_t>(config_.members.size()), config_.bugs);
+}
+
+void Replica::Persist(PersistOp op) { ready_.persist.push_back(std::move(op)); }
+
+void Replica::MarkChosen(Slot slot, const pb::Entry& entry, bool persist_entry) {
+  PAXCRON_ASSERT(slot.value > 0);
+  SlotState& s = log_[slot];
+  if (s.chosen) return;  // learned already; a value, once chosen, never changes
+  s.chosen = true;
+  if (persist_entry) s.entry = entry;
+  last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry.stamp_us());
+  Persist(PersistOp{PersistOp::Kind::kChosen, s.accepted_ballot, slot, s.entry});
+  AdvanceCommit();
+}
+
+void Replica::AdvanceCommit() {
+  for (auto it = log_.upper_bound(commit_index_);
+       it != log_.end() && it->first == commit_index_.Next() && it->second.chosen; ++it) {
+    commit_index_ = it->first;
+  }
+  known_cluster_commit_ = std::max(known_cluster_commit_, commit_index_);
+  while (applied_index_ < commit_index_) {
+    applied_index_ = applied_index_.Next();
+    const SlotState& s = log_.at(applied_index_);
+    PAXCRON_ASSERT(s.chosen);
+    ready_.committed.push_back(Committed{applied_index_, &s.entry});
+  }
+}
+
+// A value accepted in the leader's own ballot is the leader's value for that slot, and the
+// leader announces a slot as chosen only with that value: so a follower holding it learns it.
+void Replica::LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b, Now now) {
+  known_cluster_commit_ = std::max(known_cluster_commit_, leader_commit);
+  for (auto it = log_.upper_bound(commit_index_); it != log_.end() && it->first <= leader_commit;
+       ++it) {
+    if (!it->second.chosen && it->second.accepted_ballot == b) {
+      MarkChosen(it->first, it->second.entry, false);
+    }
+  }
+  MaybeRequestCatchup(from, leader_commit, now);
+}
+
+void Replica::MaybeRequestCatchup(NodeId from, Slot known_commit, Now now) {
+  known_cluster_commit_ = std::max(known_cluster_commit_, known_commit);
+  if (commit_index_ >= known_commit || from == config_.self) return;
+  // One request in flight per heartbeat interval bounds the load a lagging replica creates.
+  if (catchup_sent_us_ >= 0 && now.mono_us - catchup_sent_us_ < config_.heartbeat_interval_us) {
+    return;
+  }
+  catchup_sent_us_ = now.mono_us;
+  pb::Envelope e;
+  e.mutable_catchup_request()->set_from_slot(commit_index_.value + 1);
+  e.mutable_catchup_request()->set_to_slot(
+      std::min(known_commit.value, commit_index_.value + config_.catchup_slots_max));
+  Send(from, std::move(e));
+}
+
+void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
+  pb::Envelope e;
+  pb::CatchupReply* reply = e.mutable_catchup_reply();
+  reply->set_commit_index(commit_index_.value);
+  const uint64_t last = std::min(m.to_slot(), m.from_slot() + config_.catchup_slots_max - 1);
+  for (auto it = log_.lower_bound(Slot(m.from_slot())); it != log_.end() && it->first.value <= last;
+       ++it) {
+    if (!it->second.chosen) continue;
+    pb::SlotValue* v = reply->add_values();
+    v->set_slot(it->first.value);
+    *v->mutable_entry() = it->second.entry;
+    v->set_chosen(true);
+  }
+  Send(from, std::move(e));
+}
+
+void Replica::OnCatchupReply(const pb::CatchupReply& m) {
+  catchup_sent_us_ = -1;  // answered: the next gap may be asked for at once
+  for (const pb::SlotValue& v : m.values()) {
+    if (v.chosen() && v.slot() > 0) MarkChosen(Slot(v.slot()), v.entry(), true);
+  }
+}
+
+void Replica::ResetElectionTimer(Now now) {
+  election_deadline_us_ =
+      now.mono_us +
+      static_cast<int64_t>(rng_.Range(static_cast<uint64_t>(config_.election_timeout_min_us),
+                                      static_cast<uint64_t>(config_.election_timeout_max_us)));
+}
+
+void Replica::BecomeFollower(NodeId leader, Now now) {
+  if (role_ != Role::kFollower) {
+    EndLease();
+    inflight_.clear();
+    pending_.clear();  // commands not yet proposed are dropped; clients retry
+    lease_requests_.clear();
+    role_ = Role::kFollower;
+  }
+  leader_hint_ = leader;
+  ResetElectionTimer(now);
+}
+
+void Replica::EndLease() { lease_.held = false; }
+
+LocalMicros Replica::NextWakeup() const {
+  LocalMicros wake = role_ == Role::kLeader ? next_heartbeat_us_
+                                            : std::max(election_deadline_us_, campaign_retry_us_);
+  if (lease_.held) wake = std::min(wake, lease_.expiry_us);
+  return wake;
+}
+
+}  // namespace paxcron::paxos

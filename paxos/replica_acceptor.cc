@@ -1,0 +1,144 @@
+// The acceptor's side of the replica: phase 1b (promise), phase 2b (accepted) and lease grants.
+// Every reply here is a claim about durable state: the driver persists ready.persist before it
+// sends ready.messages (see the contract in replica.h).
+#include <algorithm>
+
+#include "paxos/ballot.h"
+#include "paxos/replica.h"
+
+namespace paxcron::paxos {
+
+// Paxos Made Live, 5.2: a replica that granted a lease to one leader refuses to help any other
+// until the grant has run out on its own clock. The holder itself may renew or re-prepare.
+bool Replica::GrantBlocks(NodeId requester, LocalMicros now_us) const {
+  // The no-lease-wait bug: a running lease does not stop anyone, so a new leader can be elected
+  // and granted a lease while the old one still trusts its own.
+  if (config_.bugs.no_lease_wait) return false;
+  return now_us < grant_.expiry_us && grant_.holder != requester;
+}
+
+void Replica::SendNack(NodeId to, const pb::Ballot& refused, LocalMicros lease_remaining_us,
+                       bool candidate_behind) {
+  pb::Envelope e;
+  pb::Nack* n = e.mutable_nack();
+  *n->mutable_ballot() = refused;
+  *n->mutable_promised() = ToProto(promised_);
+  n->set_lease_remaining_us(static_cast<uint64_t>(std::max<LocalMicros>(lease_remaining_us, 0)));
+  n->set_commit_index(commit_index_.value);
+  n->set_candidate_behind(candidate_behind);
+  Send(to, std::move(e));
+}
+
+void Replica::OnPrepare(NodeId from, const pb::Prepare& m, Now now) {
+  const Ballot b = FromProto(m.ballot());
+  NoteRound(b.round);
+  PAXCRON_ASSERT(b.node == from);
+  if (GrantBlocks(from, now.mono_us)) {
+    SendNack(from, m.ballot(), grant_.expiry_us - now.mono_us, false);
+    return;
+  }
+  if (b < promised_) {
+    SendNack(from, m.ballot(), 0, false);
+    return;
+  }
+  // Report every value at or above the candidate's first unknown slot, so that it can re-propose
+  // whatever might have been chosen (Paxos Made Simple, 2.2, phase 1b).
+  pb::Envelope e;
+  pb::Promise* p = e.mutable_promise();
+  uint32_t reported = 0;
+  for (auto it = log_.lower_bound(Slot(m.from_slot())); it != log_.end(); ++it) {
+    if (++reported > config_.promise_values_max) {
+      SendNack(from, m.ballot(), 0, true);  // too far behind: it must catch up first
+      return;
+    }
+    pb::SlotValue* v = p->add_values();
+    v->set_slot(it->first.value);
+    *v->mutable_ballot() = ToProto(it->second.accepted_ballot);
+    *v->mutable_entry() = it->second.entry;
+    v->set_chosen(it->second.chosen);
+  }
+  if (b > promised_) {
+    promised_ = b;
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+  }
+  if (from != config_.self && role_ != Role::kFollower) BecomeFollower(NodeId(0), now);
+  *p->mutable_ballot() = m.ballot();
+  p->set_commit_index(commit_index_.value);
+  Send(from, std::move(e));
+  if (from != config_.self) ResetElectionTimer(now);
+}
+
+void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
+  const Ballot b = FromProto(m.ballot());
+  NoteRound(b.round);
+  if (b < promised_) {
+    SendNack(from, m.ballot(), 0, false);
+    return;
+  }
+  if (b > promised_) {
+    promised_ = b;
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+  }
+  if (from != config_.self) {
+    if (role_ != Role::kFollower) BecomeFollower(from, now);
+    leader_hint_ = from;
+    ResetElectionTimer(now);
+  }
+  const Slot slot(m.slot());
+  PAXCRON_ASSERT(slot.value > 0);
+  SlotState& s = log_[slot];
+  if (!s.chosen) {
+    s.accepted_ballot = b;
+    s.entry = m.entry();
+    Persist(PersistOp{PersistOp::Kind::kAccept, b, slot, m.entry()});
+  }
+  pb::Envelope e;
+  *e.mutable_accepted()->mutable_ballot() = m.ballot();
+  e.mutable_accepted()->set_slot(slot.value);
+  Send(from, std::move(e));
+  LearnCommitIndex(from, Slot(m.commit_index()), b, now);
+}
+
+void Replica::OnHeartbeat(NodeId from, const pb::Heartbeat& m, Now now) {
+  const Ballot b = FromProto(m.ballot());
+  NoteRound(b.round);
+  if (b < promised_) {
+    SendNack(from, m.ballot(), 0, false);  // tells a stale leader that a higher ballot exists
+    return;
+  }
+  if (b > promised_) {
+    // Promising a higher ballot is always safe; phase 2 traffic implies it.
+    promised_ = b;
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+  }
+  if (from != config_.self) {
+    if (role_ != Role::kFollower) BecomeFollower(from, now);
+    leader_hint_ = from;
+    ResetElectionTimer(now);
+  }
+  bool granted = false;
+  if (m.lease_duration_us() > 0 && !GrantBlocks(from, now.mono_us)) {
+    grant_ = Grant{from, now.mono_us + static_cast<LocalMicros>(m.lease_duration_us())};
+    granted = true;
+  }
+  pb::Envelope e;
+  pb::HeartbeatReply* r = e.mutable_heartbeat_reply();
+  *r->mutable_ballot() = m.ballot();
+  r->set_lease_seq(m.lease_seq());
+  r->set_lease_granted(granted);
+  r->set_commit_index(commit_index_.value);
+  Send(from, std::move(e));
+  LearnCommitIndex(from, Slot(m.commit_index()), b, now);
+}
+
+// A voluntary hand-over: the old holder has already stopped acting under its lease, so the
+// grant can be dropped at once and the successor need not wait it out.
+void Replica::OnTimeoutNow(NodeId from, const pb::TimeoutNow& m, Now now) {
+  if (grant_.holder == from) grant_.expiry_us = 0;
+  if (NodeId(m.successor()) == config_.self && role_ != Role::kLeader) {
+    campaign_retry_us_ = 0;
+    StartCampaign(now);
+  }
+}
+
+}  // namespace paxcron::paxos

@@ -1,0 +1,228 @@
+// The proposer's side of the replica: campaigning (phase 1a), recovery of every value that might
+// have been chosen, proposing with a pipelined window (phase 2a), commit detection, heartbeats
+// and the master lease.
+#include <algorithm>
+
+#include "paxos/ballot.h"
+#include "paxos/lease.h"
+#include "paxos/replica.h"
+
+namespace paxcron::paxos {
+
+void Replica::StartCampaign(Now now) {
+  // A leader that learns of a higher ballot re-prepares with a higher one and keeps its lease
+  // (Paxos Made Live, 5.2: "boosting" the master's sequence number).
+  const bool boosting = role_ == Role::kLeader || (role_ == Role::kCandidate && lease_.held);
+  role_ = Role::kCandidate;
+  inflight_.clear();
+  ballot_ = Ballot{std::max(max_round_seen_, promised_.round) + 1, config_.self};
+  NoteRound(ballot_.round);
+  promises_.clear();
+  recovered_.clear();
+  recovered_stamp_us_ = 0;
+  prepare_from_ = commit_index_.Next();
+  if (!boosting) leader_hint_ = NodeId(0);
+  lease_requests_.clear();
+  pb::Envelope e;
+  pb::Prepare* p = e.mutable_prepare();
+  *p->mutable_ballot() = ToProto(ballot_);
+  p->set_from_slot(prepare_from_.value);
+  Broadcast(e);
+  ResetElectionTimer(now);  // the round's deadline: no quorum by then, try a higher ballot
+}
+
+void Replica::OnPromise(NodeId from, const pb::Promise& m, Now now) {
+  if (role_ != Role::kCandidate || FromProto(m.ballot()) != ballot_) return;  // stale
+  if (!promises_.insert(from).second) return;                                 // duplicate
+  for (const pb::SlotValue& v : m.values()) {
+    const Slot slot(v.slot());
+    if (slot < prepare_from_) continue;
+    recovered_stamp_us_ = std::max<uint64_t>(recovered_stamp_us_, v.entry().stamp_us());
+    auto [it, inserted] = recovered_.try_emplace(slot, v);
+    if (inserted || it->second.chosen()) continue;
+    // Keep a chosen value, else the value accepted in the highest ballot (Paxos Made Simple).
+    if (v.chosen() || FromProto(v.ballot()) > FromProto(it->second.ballot())) it->second = v;
+  }
+  if (m.commit_index() > commit_index_.value) {
+    known_cluster_commit_ = std::max(known_cluster_commit_, Slot(m.commit_index()));
+  }
+  if (promises_.size() >= Quorum()) BecomeLeader(now);
+}
+
+void Replica::BecomeLeader(Now now) {
+  PAXCRON_ASSERT(role_ == Role::kCandidate);
+  PAXCRON_ASSERT(promises_.size() >= Quorum());
+  role_ = Role::kLeader;
+  leader_hint_ = config_.self;
+  campaign_retry_us_ = 0;
+  if (config_.bugs.no_phase1_recovery) recovered_.clear();  // the bug: forget what was reported
+  last_stamp_us_ = std::max(last_stamp_us_, recovered_stamp_us_);
+  Slot last = commit_index_;
+  if (!recovered_.empty()) last = std::max(last, recovered_.rbegin()->first);
+  // Re-propose every value that might have been chosen, in our ballot; fill holes with no-ops.
+  for (Slot s = commit_index_.Next(); s <= last; s = s.Next()) {
+    auto it = recovered_.find(s);
+    auto own = log_.find(s);
+    if (s <= commit_index_ || (own != log_.end() && own->second.chosen)) continue;
+    if (it != recovered_.end() && it->second.chosen()) {
+      MarkChosen(s, it->second.entry(), true);
+    } else if (it != recovered_.end()) {
+      ProposeAt(s, it->second.entry(), now);
+    } else {
+      pb::Entry noop;
+      noop.set_noop(true);
+      noop.set_stamp_us(last_stamp_us_);
+      ProposeAt(s, noop, now);
+    }
+  }
+  next_slot_ = last.Next();
+  recovered_.clear();
+  // The first heartbeat asks for the lease; it runs from when that heartbeat is sent.
+  next_heartbeat_us_ = now.mono_us;
+  SendHeartbeats(now);
+  ProposePending(now);
+}
+
+void Replica::ProposeAt(Slot slot, pb::Entry entry, Now now) {
+  PAXCRON_ASSERT(role_ == Role::kLeader);
+  PAXCRON_ASSERT(slot > commit_index_);
+  pb::Envelope e;
+  pb::Accept* a = e.mutable_accept();
+  *a->mutable_ballot() = ToProto(ballot_);
+  a->set_slot(slot.value);
+  *a->mutable_entry() = entry;
+  a->set_commit_index(commit_index_.value);
+  inflight_[slot] = Inflight{std::move(entry), {}, now.mono_us};
+  Broadcast(e);
+}
+
+void Replica::ProposePending(Now now) {
+  next_slot_ = std::max(next_slot_, commit_index_.Next());  // never below what is known chosen
+  while (role_ == Role::kLeader && !pending_.empty() &&
+         inflight_.size() < config_.inflight_slots_max) {
+    // Cluster time never goes back, whatever the leader's wall clock says (LogCabin ClusterClock).
+    last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, static_cast<uint64_t>(now.wall_us));
+    pb::Entry entry;
+    entry.set_stamp_us(last_stamp_us_);
+    for (uint32_t i = 0; i < config_.batch_commands_max && !pending_.empty(); ++i) {
+      *entry.add_commands() = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    const Slot slot = next_slot_;
+    next_slot_ = next_slot_.Next();
+    ProposeAt(slot, std::move(entry), now);
+  }
+}
+
+void Replica::OnAccepted(NodeId from, const pb::Accepted& m, Now now) {
+  if (role_ != Role::kLeader || FromProto(m.ballot()) != ballot_) return;
+  auto it = inflight_.find(Slot(m.slot()));
+  if (it == inflight_.end()) return;  // chosen already, or from an earlier term
+  it->second.acks.insert(from);
+  if (it->second.acks.size() < Quorum()) return;
+  const pb::Entry entry = std::move(it->second.entry);
+  inflight_.erase(it);
+  MarkChosen(Slot(m.slot()), entry, true);
+  ProposePending(now);
+}
+
+void Replica::OnNack(NodeId from, const pb::Nack& m, Now now) {
+  const Ballot promised = FromProto(m.promised());
+  NoteRound(promised.round);
+  if (FromProto(m.ballot()) != ballot_) return;  // about an older ballot of ours
+  if (role_ == Role::kCandidate) {
+    if (m.lease_remaining_us() > 0) {
+      // Refused because a lease runs: come back just after it ends, with a little jitter.
+      campaign_retry_us_ = std::max(campaign_retry_us_,
+                                    now.mono_us + static_cast<LocalMicros>(m.lease_remaining_us()) +
+                                        static_cast<LocalMicros>(rng_.Range(1'000, 20'000)));
+    }
+    if (m.candidate_behind()) {
+      catchup_sent_us_ = -1;
+      MaybeRequestCatchup(from, Slot(m.commit_index()), now);
+    }
+    return;
+  }
+  if (role_ == Role::kLeader && promised > ballot_) StartCampaign(now);  // boost, keep the lease
+}
+
+void Replica::OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now) {
+  if (role_ != Role::kLeader || FromProto(m.ballot()) != ballot_) return;
+  if (m.lease_granted()) {
+    auto req = lease_requests_.find(m.lease_seq());
+    if (req != lease_requests_.end()) {
+      req->second.grants.insert(from);
+      CountLeaseGrant(from, m.lease_seq(), now);
+    }
+  }
+}
+
+// A quorum granted request `seq`: the lease holds until the request's SEND time plus the holder's
+// shrunken span (PITFALLS, "Leases"; lease.h).
+void Replica::CountLeaseGrant(NodeId /*from*/, uint64_t seq, Now now) {
+  auto req = lease_requests_.find(seq);
+  if (req == lease_requests_.end() || req->second.grants.size() < Quorum()) return;
+  const LocalMicros expiry =
+      req->second.sent_us + HolderLeaseSpanUs(config_.lease_duration_us, config_.drift_bound_ppm,
+                                              config_.lease_epsilon_us,
+                                              config_.bugs.lease_no_drift_margin);
+  lease_requests_.erase(lease_requests_.begin(), std::next(req));  // older ones add nothing
+  if (expiry <= now.mono_us) return;
+  if (!lease_.held) {
+    lease_.held = true;
+    lease_.epoch = ballot_.ToEpoch();
+    lease_.expiry_us = expiry;
+  }
+  lease_.expiry_us = std::max(lease_.expiry_us, expiry);
+}
+
+void Replica::SendHeartbeats(Now now) {
+  const uint64_t seq = ++lease_seq_;
+  lease_requests_[seq] = LeaseRequest{now.mono_us, {}};
+  // Requests older than one lease duration can no longer extend anything: drop them (bounded).
+  while (!lease_requests_.empty() &&
+         (lease_requests_.begin()->second.sent_us + config_.lease_duration_us < now.mono_us ||
+          lease_requests_.size() > 256)) {
+    lease_requests_.erase(lease_requests_.begin());
+  }
+  pb::Envelope e;
+  pb::Heartbeat* h = e.mutable_heartbeat();
+  *h->mutable_ballot() = ToProto(ballot_);
+  h->set_commit_index(commit_index_.value);
+  h->set_lease_seq(seq);
+  h->set_lease_duration_us(static_cast<uint64_t>(config_.lease_duration_us));
+  Broadcast(e);
+  next_heartbeat_us_ = now.mono_us + config_.heartbeat_interval_us;
+}
+
+// Accepts can be lost; a slot that never reaches a quorum would stall the window forever.
+void Replica::RetransmitAccepts(Now now) {
+  for (auto& [slot, inflight] : inflight_) {
+    if (now.mono_us - inflight.sent_us < config_.heartbeat_interval_us) continue;
+    inflight.sent_us = now.mono_us;
+    pb::Envelope e;
+    pb::Accept* a = e.mutable_accept();
+    *a->mutable_ballot() = ToProto(ballot_);
+    a->set_slot(slot.value);
+    *a->mutable_entry() = inflight.entry;
+    a->set_commit_index(commit_index_.value);
+    for (NodeId member : config_.members) {
+      if (!inflight.acks.contains(member)) Send(member, e);
+    }
+  }
+}
+
+void Replica::LeaderTick(Now now) {
+  PAXCRON_ASSERT(role_ == Role::kLeader);
+  if (!HoldsLease(now.mono_us)) {
+    // A leader that cannot renew its lease steps down (the rule; Chubby does the same).
+    BecomeFollower(NodeId(0), now);
+    return;
+  }
+  if (now.mono_us >= next_heartbeat_us_) {
+    SendHeartbeats(now);
+    RetransmitAccepts(now);
+  }
+}
+
+}  // namespace paxcron::paxos

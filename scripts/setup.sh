@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages paxcron builds with, if any is missing. Safe to run repeatedly.
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config libuv1-dev libprotobuf-dev protobuf-compiler
+  libfmt-dev librapidcheck-dev googletest libgtest-dev libgmock-dev clang-format)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,112 @@
+#include "sim/checkers.h"
+
+#include <fmt/format.h>
+
+#include "common/assert.h"
+#include "common/hash.h"
+
+namespace paxcron::sim {
+
+Checkers::Checkers(uint32_t nodes) : applied_before_crash_(nodes + 1, 0), leases_(nodes + 1) {}
+
+void Checkers::Fail(const char* checker, int64_t t_us, std::string detail) {
+  if (violation_) return;  // the first violation is the one that explains the run
+  violation_ = Violation{checker, t_us, std::move(detail)};
+}
+
+void Checkers::OnProposed(uint64_t command_id, uint64_t data_hash) {
+  proposed_.emplace(command_id, data_hash);
+}
+
+void Checkers::OnApplied(int64_t t_us, uint32_t node, uint64_t slot, const paxos::pb::Entry& entry,
+                         uint64_t value_hash, uint64_t state_checksum) {
+  PAXCRON_ASSERT(slot > 0 && slot < (uint64_t{1} << 40));
+  if (chosen_.size() <= slot) {
+    chosen_.resize(slot + 1, SlotRecord{0, 0, 0});
+    checksums_.resize(slot + 1, 0);
+  }
+  SlotRecord& first = chosen_[slot];
+  if (first.node == 0) {
+    first = SlotRecord{value_hash, node, t_us};
+    checksums_[slot] = state_checksum;
+  } else if (first.value_hash != value_hash) {
+    Fail("agreement", t_us,
+         fmt::format("slot {}: node {} learned value {:016x}, but node {} learned {:016x} at "
+                     "t={}us",
+                     slot, node, value_hash, first.node, first.value_hash, first.t_us));
+    return;
+  }
+  if (!entry.noop()) {
+    for (const auto& c : entry.commands()) {
+      auto p = proposed_.find(c.id());
+      if (p == proposed_.end() || p->second != HashBytes(c.data())) {
+        Fail("validity", t_us,
+             fmt::format("slot {} on node {}: command {} was never proposed", slot, node, c.id()));
+        return;
+      }
+    }
+  }
+  if (checksums_[slot] != state_checksum) {
+    Fail("replica-state", t_us,
+         fmt::format("node {} after slot {} has state checksum {:016x}, node {} had {:016x}", node,
+                     slot, state_checksum, first.node, checksums_[slot]));
+  }
+}
+
+void Checkers::OnCrash(uint32_t node, uint64_t applied_index) {
+  applied_before_crash_[node] = applied_index;
+  leases_[node].held = false;  // a crash ends any belief the node had
+}
+
+void Checkers::OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index,
+                           uint64_t state_checksum) {
+  if (applied_index < applied_before_crash_[node]) {
+    Fail("durability", t_us,
+         fmt::format("node {} had applied slots up to {} before its crash, but recovered only up "
+                     "to {}: chosen values were lost",
+                     node, applied_before_crash_[node], applied_index));
+    return;
+  }
+  if (applied_index > 0 && applied_index < checksums_.size() && chosen_[applied_index].node != 0 &&
+      checksums_[applied_index] != state_checksum) {
+    Fail("replica-state", t_us,
+         fmt::format("node {} recovered up to slot {} with state checksum {:016x}, but node {} "
+                     "had {:016x} there",
+                     node, applied_index, state_checksum, chosen_[applied_index].node,
+                     checksums_[applied_index]));
+  }
+}
+
+void Checkers::OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us) {
+  for (uint32_t other = 1; other < leases_.size(); ++other) {
+    const LeaseRecord& r = leases_[other];
+    if (other == node || !r.held || r.true_expiry_us <= t_us) continue;
+    Fail("lease", t_us,
+         fmt::format("node {} started a lease (epoch {}) at t={}us while node {} still held its "
+                     "lease (epoch {}, since t={}us, until t={}us in true time)",
+                     node, epoch, t_us, other, r.epoch, r.start_us, r.true_expiry_us));
+    return;
+  }
+  if (epoch < last_epoch_ || (epoch == last_epoch_ && node != last_epoch_node_)) {
+    Fail("lease", t_us,
+         fmt::format("fencing: node {} holds epoch {} after node {} held epoch {}", node, epoch,
+                     last_epoch_node_, last_epoch_));
+    return;
+  }
+  last_epoch_ = epoch;
+  last_epoch_node_ = node;
+  leases_[node] = LeaseRecord{true, epoch, t_us, true_expiry_us};
+}
+
+void Checkers::OnLeaseExtend(uint32_t node, int64_t true_expiry_us) {
+  PAXCRON_ASSERT(leases_[node].held);
+  leases_[node].true_expiry_us = true_expiry_us;
+}
+
+void Checkers::OnLeaseEnd(uint32_t node) { leases_[node].held = false; }
+
+void Checkers::OnLiveness(int64_t t_us, bool ok, const std::string& detail) {
+  if (!ok) Fail("liveness", t_us, detail);
+}
+
+}  // namespace paxcron::sim

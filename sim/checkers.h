@@ -1,0 +1,73 @@
+// Safety and liveness checkers, fed by the simulator as events happen, judged on true time.
+// Each stops at its first violation, which names the invariant, the nodes and the times.
+//   agreement     no two replicas learn different values for one slot
+//   validity      every chosen value was proposed (or is a no-op)
+//   lease         at no instant of true time do two nodes both treat themselves as lease holder;
+//                 epochs of successive holders increase (the fencing token works)
+//   durability    what a node applied before a crash is still there after its restart
+//   replica-state replicas that applied the same slots hold the same state (checksums)
+//   liveness      after healing, a new proposal is chosen within the stated bound
+// Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "paxos/paxos.pb.h"
+
+namespace paxcron::sim {
+
+struct Violation {
+  std::string checker;
+  int64_t t_us = 0;
+  std::string detail;
+};
+
+class Checkers {
+ public:
+  explicit Checkers(uint32_t nodes);
+
+  void OnProposed(uint64_t command_id, uint64_t data_hash);
+  void OnApplied(int64_t t_us, uint32_t node, uint64_t slot, const paxos::pb::Entry& entry,
+                 uint64_t value_hash, uint64_t state_checksum);
+  void OnCrash(uint32_t node, uint64_t applied_index);
+  void OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index, uint64_t state_checksum);
+  void OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us);
+  void OnLeaseExtend(uint32_t node, int64_t true_expiry_us);
+  void OnLeaseEnd(uint32_t node);
+  void OnLiveness(int64_t t_us, bool ok, const std::string& detail);
+
+  bool failed() const { return violation_.has_value(); }
+  const Violation& violation() const { return *violation_; }
+
+ private:
+  void Fail(const char* checker, int64_t t_us, std::string detail);
+
+  struct SlotRecord {
+    uint64_t value_hash;
+    uint32_t node;
+    int64_t t_us;
+  };
+  struct LeaseRecord {
+    bool held = false;
+    uint64_t epoch = 0;
+    int64_t start_us = 0;
+    int64_t true_expiry_us = 0;
+  };
+
+  // Indexed by slot (slots are dense from 1); value_hash 0 with node 0 means "not yet learned".
+  std::vector<SlotRecord> chosen_;
+  std::vector<uint64_t> checksums_;                  // slot -> state checksum after applying it
+  std::unordered_map<uint64_t, uint64_t> proposed_;  // command id -> data hash (lookups only)
+  std::vector<uint64_t> applied_before_crash_;       // per node
+  std::vector<LeaseRecord> leases_;                  // per node
+  uint64_t last_epoch_ = 0;
+  uint32_t last_epoch_node_ = 0;
+  std::optional<Violation> violation_;
+};
+
+}  // namespace paxcron::sim

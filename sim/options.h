@@ -1,0 +1,52 @@
+// Options of one simulation run, and their parsing from the `paxcron sim` command line words.
+// Plain data; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "paxos/config.h"
+
+namespace paxcron::sim {
+
+struct FaultSet {
+  bool partition = false;
+  bool crash = false;
+  bool drop = false;
+  bool dup = false;
+  bool reorder = false;
+  bool skew = false;
+  bool skew_beyond_bound = false;  // teaching mode: clocks drift far beyond the assumed bound
+  bool Any() const { return partition || crash || drop || dup || reorder || skew; }
+};
+
+// The classic bugs a run can switch on (--inject-bug); the first four live in the core.
+struct BugSet {
+  paxos::Bugs core;
+  bool ack_before_persist = false;  // the driver replies before its writes are durable
+};
+
+struct SimOptions {
+  uint64_t seed = 1;
+  uint32_t nodes = 5;
+  int64_t duration_us = 60'000'000;  // the safety phase, with faults
+  FaultSet faults;
+  BugSet bugs;
+  std::string bug_name;  // as given on the command line, for the replay line
+  std::string faults_text = "none";
+  uint32_t proposals_per_sec = 100;
+  uint32_t drift_bound_ppm = 10'000;       // what the lease assumes (1%)
+  int64_t liveness_bound_us = 15'000'000;  // after healing, a proposal is chosen within this
+  uint32_t intensity = 2;                  // 1 gentle .. 3 harsh: how often faults come
+};
+
+Result<FaultSet> ParseFaults(std::string_view list);
+Result<BugSet> ParseBug(std::string_view name);
+Result<int64_t> ParseDuration(std::string_view text);  // "90s", "10m", "1h", "500ms"
+std::string FormatDuration(int64_t us);
+const std::vector<std::string>& BugNames();
+
+}  // namespace paxcron::sim

@@ -1,0 +1,37 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+
+namespace paxcron::sim {
+
+RunResult RunSeed(const SimOptions& options, Trace* trace) {
+  Prng plan_rng(HashU64(options.seed, 0));
+  World world(options, GenerateFaultPlan(options, plan_rng), trace);
+  return world.Run();
+}
+
+std::string FormatResultLine(const RunResult& r) {
+  const RunStats& s = r.stats;
+  if (!r.ok) {
+    return fmt::format("seed {}: FAIL {} at t={:.6f}s: {}", r.seed, r.violation.checker,
+                       static_cast<double>(r.violation.t_us) / 1e6, r.violation.detail);
+  }
+  return fmt::format(
+      "seed {}: ok slots={} msgs={} dropped={} crashes={} partitions={} elections={} leases={} "
+      "liveness={:.3f}s",
+      r.seed, s.slots_chosen, s.messages_sent, s.messages_dropped, s.crashes, s.partitions,
+      s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6);
+}
+
+std::string ReplayCommand(const SimOptions& o, uint64_t seed) {
+  std::string cmd = fmt::format("paxcron sim --seed {} --nodes {} --duration {} --faults {}", seed,
+                                o.nodes, FormatDuration(o.duration_us), o.faults_text);
+  if (!o.bug_name.empty()) cmd += " --inject-bug " + o.bug_name;
+  if (o.intensity != 2) cmd += fmt::format(" --intensity {}", o.intensity);
+  if (o.proposals_per_sec != 100) cmd += fmt::format(" --proposals {}", o.proposals_per_sec);
+  return cmd;
+}
+
+}  // namespace paxcron::sim

@@ -1,0 +1,228 @@
+// Driving one simulated node: the driver contract of paxos/replica.h (persist, then send, then
+// apply), a disk with fsync latency, crashes that lose unsynced writes, restarts from durable
+// state, and tracking of each node's role and lease in true time for the checkers and the trace.
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "paxos/entry_hash.h"
+#include "sim/world.h"
+
+namespace paxcron::sim {
+namespace {
+
+using paxos::pb::Entry;
+
+constexpr int64_t kWritebackIntervalUs = 200'000;  // ack-before-persist: page cache flush period
+
+const char* MessageType(const paxos::pb::Envelope& m) {
+  using E = paxos::pb::Envelope;
+  switch (m.body_case()) {
+    case E::kPrepare:
+      return "prepare";
+    case E::kPromise:
+      return "promise";
+    case E::kAccept:
+      return "accept";
+    case E::kAccepted:
+      return "accepted";
+    case E::kNack:
+      return "nack";
+    case E::kHeartbeat:
+      return "heartbeat";
+    case E::kHeartbeatReply:
+      return "heartbeat_reply";
+    case E::kCatchupRequest:
+      return "catchup_request";
+    case E::kCatchupReply:
+      return "catchup_reply";
+    case E::kForward:
+      return "forward";
+    case E::kTimeoutNow:
+      return "timeout_now";
+    case E::BODY_NOT_SET:
+      return "empty";
+  }
+  return "?";
+}
+
+const char* RoleName(paxos::Role r) {
+  switch (r) {
+    case paxos::Role::kFollower:
+      return "follower";
+    case paxos::Role::kCandidate:
+      return "candidate";
+    case paxos::Role::kLeader:
+      return "leader";
+  }
+  return "?";
+}
+
+}  // namespace
+
+paxos::Now World::NowOf(Node& n) {
+  return paxos::Now{n.clock.Mono(now_us_), n.clock.Wall(now_us_, clock_rng_)};
+}
+
+std::unique_ptr<paxos::Replica> World::NewReplica(Node& n) {
+  return std::make_unique<paxos::Replica>(n.config, node_rng_.Next(), n.durable, NowOf(n));
+}
+
+void World::Pump(Node& n) {
+  PAXCRON_ASSERT(n.up);
+  paxos::Ready ready = n.replica->TakeReady();
+  if (!ready.persist.empty() || !ready.committed.empty() || !n.disk.empty()) {
+    if (options_.bugs.ack_before_persist) {
+      // The bug: writes sit in a volatile cache until the next periodic flush, but replies and
+      // applies go ahead as if they were durable.
+      const int64_t flush_at = (now_us_ / kWritebackIntervalUs + 1) * kWritebackIntervalUs;
+      for (auto& op : ready.persist) n.writeback.emplace_back(flush_at, std::move(op));
+      for (auto& m : ready.messages) SendMessage(std::move(m));
+      for (const auto& c : ready.committed) ApplyCommitted(n, c, true);
+    } else if (ready.persist.empty() && n.disk.empty()) {
+      // Nothing new to make durable (a restart re-delivering what it loaded from disk).
+      for (auto& m : ready.messages) SendMessage(std::move(m));
+      for (const auto& c : ready.committed) ApplyCommitted(n, c, false);
+    } else {
+      // One fsync for the whole batch, after any still in flight (group commit). Output with
+      // nothing to write still waits for earlier writes: its replies may restate them.
+      const int64_t start = n.disk.empty() ? now_us_ : n.disk.back().done_us;
+      const int64_t done = start + (ready.persist.empty() ? 0 : disk_rng_.RangeSigned(100, 1'000));
+      n.disk.push_back(DiskBatch{done, std::move(ready.persist), std::move(ready.messages),
+                                 std::move(ready.committed)});
+      Schedule(done, Event::Kind::kDiskDone, n.id, 0);
+    }
+  } else {
+    for (auto& m : ready.messages) SendMessage(std::move(m));
+  }
+  TrackRoleAndLease(n);
+  const int64_t wake = std::max(now_us_, n.clock.TrueAt(ready.next_wakeup_us));
+  if (wake != n.wakeup_at_us) {
+    n.wakeup_at_us = wake;
+    Schedule(wake, Event::Kind::kWakeup, n.id, static_cast<uint64_t>(wake));
+  }
+}
+
+void World::SendMessage(paxos::pb::Envelope&& m) {
+  const uint64_t id = ++message_id_;
+  const Delivery d = network_.Send(m.from(), m.to(), now_us_, net_rng_);
+  const bool loopback = m.from() == m.to();
+  if (!loopback) {
+    ++stats_.messages_sent;
+    trace_->Emit(now_us_, m.from(), "send",
+                 fmt::format(",\"id\":{},\"to\":{},\"type\":\"{}\"", id, m.to(), MessageType(m)));
+  }
+  if (d.dropped) {
+    ++stats_.messages_dropped;
+    trace_->Emit(now_us_, m.from(), "drop",
+                 fmt::format(",\"id\":{},\"reason\":\"{}\"", id, d.drop_reason));
+    return;
+  }
+  auto shared = std::make_shared<const paxos::pb::Envelope>(std::move(m));
+  for (int i = 0; i < d.copies; ++i) Schedule(d.at_us[i], Event::Kind::kDeliver, 0, id, shared);
+}
+
+void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
+  PAXCRON_ASSERT(c.slot.value == n.applied + 1);
+  n.applied = c.slot.value;
+  const Entry& entry = *c.entry;
+  const uint64_t value = paxos::EntryHash(entry);
+  n.checksum = HashU64(value, n.checksum);
+  stats_.slots_chosen = std::max(stats_.slots_chosen, n.applied);
+  // Values re-applied from disk after a restart were checked when first applied; the checksum
+  // chain, compared once recovery ends (OnRecovered), covers every one of them.
+  if (!traced) return;
+  {
+    trace_->Emit(now_us_, n.id, "chosen",
+                 fmt::format(",\"slot\":{},\"value\":\"{:016x}\",\"noop\":{}", c.slot.value, value,
+                             entry.noop() ? "true" : "false"));
+  }
+  checkers_.OnApplied(now_us_, n.id, c.slot.value, entry, value, n.checksum);
+  if (!liveness_phase_) return;
+  for (const auto& cmd : entry.commands()) {
+    if ((cmd.id() >> 63) == 0) continue;
+    if (++probe_applied_[cmd.id()] == options_.nodes && stats_.liveness_us < 0) {
+      stats_.liveness_us = now_us_ - liveness_start_us_;
+      done_ = true;
+    }
+  }
+}
+
+void World::FlushWriteback(Node& n) {
+  while (!n.writeback.empty() && n.writeback.front().first <= now_us_) {
+    n.durable.Apply(n.writeback.front().second);
+    n.writeback.pop_front();
+  }
+}
+
+void World::TrackRoleAndLease(Node& n) {
+  const paxos::Role role = n.replica->role();
+  if (role != n.role) {
+    n.role = role;
+    if (role == paxos::Role::kLeader) ++stats_.elections_won;
+    trace_->Emit(now_us_, n.id, "role",
+                 fmt::format(",\"role\":\"{}\",\"ballot\":{}", RoleName(role),
+                             n.replica->ballot().ToEpoch().value));
+  }
+  const paxos::LeaseView& lease = n.replica->Lease();
+  const bool held = n.replica->HoldsLease(n.clock.Mono(now_us_));
+  if (!held) {
+    if (n.lease_held) EndTrackedLease(n, role == paxos::Role::kLeader ? "expired" : "stepped_down");
+    return;
+  }
+  const int64_t true_expiry = n.clock.TrueAt(lease.expiry_us);
+  if (n.lease_held && n.lease_epoch == lease.epoch.value) {
+    if (true_expiry != n.lease_true_expiry_us) {
+      n.lease_true_expiry_us = true_expiry;
+      checkers_.OnLeaseExtend(n.id, true_expiry);
+      Schedule(true_expiry, Event::Kind::kLeaseCheck, n.id, static_cast<uint64_t>(true_expiry));
+    }
+    return;
+  }
+  if (n.lease_held) EndTrackedLease(n, "new_epoch");
+  n.lease_held = true;
+  n.lease_epoch = lease.epoch.value;
+  n.lease_true_expiry_us = true_expiry;
+  ++stats_.leases_started;
+  trace_->Emit(now_us_, n.id, "lease_start",
+               fmt::format(",\"epoch\":{},\"until\":{}", lease.epoch.value, true_expiry));
+  checkers_.OnLeaseStart(now_us_, n.id, lease.epoch.value, true_expiry);
+  Schedule(true_expiry, Event::Kind::kLeaseCheck, n.id, static_cast<uint64_t>(true_expiry));
+}
+
+void World::EndTrackedLease(Node& n, const char* reason) {
+  PAXCRON_ASSERT(n.lease_held);
+  n.lease_held = false;
+  trace_->Emit(now_us_, n.id, "lease_end",
+               fmt::format(",\"epoch\":{},\"reason\":\"{}\"", n.lease_epoch, reason));
+  checkers_.OnLeaseEnd(n.id);
+}
+
+void World::Crash(Node& n) {
+  PAXCRON_ASSERT(n.up);
+  FlushWriteback(n);
+  if (n.lease_held) EndTrackedLease(n, "crash");
+  // Whatever was not yet fsynced is gone, and so are the replies that waited for it.
+  n.writeback.clear();
+  n.disk.clear();
+  checkers_.OnCrash(n.id, n.applied);
+  n.up = false;
+  ++n.incarnation;
+  n.replica.reset();
+  n.wakeup_at_us = -1;
+  n.role = paxos::Role::kFollower;
+  ++stats_.crashes;
+  trace_->Emit(now_us_, n.id, "crash");
+}
+
+void World::Restart(Node& n) {
+  PAXCRON_ASSERT(!n.up);
+  n.up = true;
+  n.applied = 0;
+  n.checksum = kFnvOffset;
+  trace_->Emit(now_us_, n.id, "restart");
+  n.replica = NewReplica(n);
+  Pump(n);  // re-applies every chosen value found on disk
+  checkers_.OnRecovered(now_us_, n.id, n.applied, n.checksum);
+}
+
+}  // namespace paxcron::sim

@@ -1,0 +1,37 @@
+// The JSON Lines trace of a simulation (schema: sim/TRACE.md). Every line has "t" (true time,
+// microseconds), "node" (id or null) and "ev", then event fields. Formatting happens only when a
+// sink is attached, so an untraced run pays nothing. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace paxcron::sim {
+
+class Trace {
+ public:
+  Trace() = default;
+  ~Trace();
+  Trace(const Trace&) = delete;
+  Trace& operator=(const Trace&) = delete;
+
+  // Either sink: a file (streamed), or memory (tests compare runs byte for byte).
+  bool OpenFile(const std::string& path);
+  void CaptureInMemory() { memory_ = true; }
+  bool enabled() const { return file_ != nullptr || memory_; }
+  const std::string& captured() const { return buffer_; }
+
+  // `fields` is either empty or starts with a comma: `,"slot":3,"value":"..."`.
+  void Emit(int64_t t_us, uint32_t node, std::string_view ev, std::string_view fields = {});
+  void Close();
+
+ private:
+  void FlushIfLarge();
+  std::FILE* file_ = nullptr;
+  bool memory_ = false;
+  std::string buffer_;
+};
+
+}  // namespace paxcron::sim

@@ -1,0 +1,319 @@
+// The event loop, the fault schedule, the client workload and the liveness phase.
+#include "sim/world.h"
+
+#include <fmt/format.h>
+
+#include "common/hash.h"
+
+namespace paxcron::sim {
+namespace {
+
+constexpr uint64_t kProbeBit = 1ull << 63;  // command ids of liveness probes
+constexpr int64_t kProbeIntervalUs = 200'000;
+
+}  // namespace
+
+World::World(const SimOptions& options, FaultPlan plan, Trace* trace)
+    : options_(options),
+      plan_(std::move(plan)),
+      trace_(trace != nullptr ? trace : &null_trace_),
+      checkers_(options.nodes),
+      network_(options.nodes),
+      nodes_(options.nodes + 1),
+      net_rng_(HashU64(options.seed, 1)),
+      disk_rng_(HashU64(options.seed, 2)),
+      client_rng_(HashU64(options.seed, 3)),
+      clock_rng_(HashU64(options.seed, 4)),
+      node_rng_(HashU64(options.seed, 5)) {
+  PAXCRON_ASSERT(options.nodes >= 1 && options.nodes <= 15);
+  PAXCRON_ASSERT(plan_.clocks.size() == options.nodes);
+  std::vector<paxos::NodeId> members;
+  for (uint32_t i = 1; i <= options.nodes; ++i) members.push_back(paxos::NodeId(i));
+  for (uint32_t i = 1; i <= options.nodes; ++i) {
+    Node& n = nodes_[i];
+    n.id = i;
+    const ClockSpec& c = plan_.clocks[i - 1];
+    n.clock = NodeClock(c.mono_base_us, c.drift_ppm, c.wall_offset_us, c.jitter_us);
+    n.config.self = paxos::NodeId(i);
+    n.config.members = members;
+    n.config.drift_bound_ppm = options.drift_bound_ppm;
+    n.config.bugs = options.bugs.core;
+    n.checksum = kFnvOffset;
+  }
+}
+
+World::~World() = default;
+
+void World::Schedule(int64_t t_us, Event::Kind kind, uint32_t node, uint64_t arg,
+                     std::shared_ptr<const paxos::pb::Envelope> message) {
+  PAXCRON_ASSERT(t_us >= now_us_);
+  const uint64_t incarnation = node != 0 ? nodes_[node].incarnation : 0;
+  queue_.push(Event{t_us, next_seq_++, kind, node, arg, incarnation, std::move(message)});
+}
+
+RunResult World::Run() {
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    Node& n = nodes_[i];
+    n.replica = NewReplica(n);
+    Pump(n);
+  }
+  for (size_t i = 0; i < plan_.events.size(); ++i) {
+    Schedule(plan_.events[i].at_us, Event::Kind::kFault, 0, i);
+  }
+  if (options_.proposals_per_sec > 0) Schedule(0, Event::Kind::kClient, 0, 0);
+  Schedule(options_.duration_us, Event::Kind::kLiveness, 0, 0);
+  // The hard stop: nothing runs past the liveness deadline, whatever happens.
+  const int64_t end_us = options_.duration_us + options_.liveness_bound_us;
+  while (!done_ && !queue_.empty() && !checkers_.failed()) {
+    Event e = queue_.top();
+    queue_.pop();
+    if (e.t_us > end_us) break;
+    now_us_ = e.t_us;
+    ++stats_.events;
+    Dispatch(e);
+  }
+  stats_.simulated_us = now_us_;
+  RunResult result;
+  result.seed = options_.seed;
+  result.stats = stats_;
+  if (checkers_.failed()) {
+    result.ok = false;
+    result.violation = checkers_.violation();
+    trace_->Emit(result.violation.t_us, 0, "violation",
+                 fmt::format(",\"checker\":\"{}\",\"detail\":\"{}\"", result.violation.checker,
+                             result.violation.detail));
+  }
+  return result;
+}
+
+void World::Dispatch(const Event& e) {
+  Node* n = e.node != 0 ? &nodes_[e.node] : nullptr;
+  const bool stale = n != nullptr && (!n->up || e.incarnation != n->incarnation);
+  switch (e.kind) {
+    case Event::Kind::kDeliver: {
+      const auto& m = *e.message;
+      Node& dest = nodes_[m.to()];
+      if (!dest.up) {
+        trace_->Emit(now_us_, m.to(), "drop", fmt::format(",\"id\":{},\"reason\":\"down\"", e.arg));
+        return;
+      }
+      if (m.from() != m.to()) {
+        trace_->Emit(now_us_, m.to(), "deliver",
+                     fmt::format(",\"id\":{},\"from\":{}", e.arg, m.from()));
+      }
+      FlushWriteback(dest);
+      dest.replica->Step(m, NowOf(dest));
+      Pump(dest);
+      return;
+    }
+    case Event::Kind::kWakeup:
+      if (stale || static_cast<int64_t>(e.arg) != n->wakeup_at_us) return;
+      n->wakeup_at_us = -1;
+      FlushWriteback(*n);
+      n->replica->Tick(NowOf(*n));
+      Pump(*n);
+      return;
+    case Event::Kind::kDiskDone: {
+      if (stale) return;
+      PAXCRON_ASSERT(!n->disk.empty() && n->disk.front().done_us <= now_us_);
+      DiskBatch batch = std::move(n->disk.front());
+      n->disk.pop_front();
+      for (const auto& op : batch.ops) n->durable.Apply(op);
+      for (auto& m : batch.messages) SendMessage(std::move(m));
+      for (const auto& c : batch.committed) ApplyCommitted(*n, c, true);
+      return;
+    }
+    case Event::Kind::kLeaseCheck:
+      if (stale || !n->lease_held || static_cast<int64_t>(e.arg) != n->lease_true_expiry_us) return;
+      EndTrackedLease(*n, "expired");
+      return;
+    case Event::Kind::kFault:
+      if (!liveness_phase_) ApplyFault(plan_.events[e.arg]);
+      return;
+    case Event::Kind::kRestart:
+      if (n->up || e.arg != n->incarnation || liveness_phase_) return;
+      Restart(*n);
+      return;
+    case Event::Kind::kClient: {
+      if (liveness_phase_) return;
+      Node& target = nodes_[client_rng_.Range(1, options_.nodes)];
+      if (target.up) SubmitCommand(target, false);
+      Schedule(now_us_ + 1'000'000 / options_.proposals_per_sec, Event::Kind::kClient, 0, 0);
+      return;
+    }
+    case Event::Kind::kLiveness:
+      StartLiveness();
+      return;
+    case Event::Kind::kProbe: {
+      Node& target = nodes_[1 + (probe_seq_ % options_.nodes)];
+      SubmitCommand(target, true);
+      Schedule(now_us_ + kProbeIntervalUs, Event::Kind::kProbe, 0, 0);
+      return;
+    }
+    case Event::Kind::kLivenessDeadline:
+      checkers_.OnLiveness(
+          now_us_, false,
+          fmt::format("after healing at t={}us with every node up and connected, "
+                      "no new proposal was applied by all {} nodes within {}us",
+                      liveness_start_us_, options_.nodes, options_.liveness_bound_us));
+      return;
+  }
+}
+
+void World::SubmitCommand(Node& n, bool probe) {
+  paxos::pb::Command c;
+  const uint64_t seq = probe ? ++probe_seq_ : ++n.command_seq;
+  c.set_id((probe ? kProbeBit : 0) | (static_cast<uint64_t>(n.id) << 40) | seq);
+  c.set_data(fmt::format("{}{}", probe ? "probe" : "cmd", seq));
+  checkers_.OnProposed(c.id(), HashBytes(c.data()));
+  ++stats_.commands_proposed;
+  const Status s = n.replica->Propose(c, NowOf(n));
+  trace_->Emit(now_us_, n.id, "propose",
+               fmt::format(",\"cmd\":{},\"accepted\":{}", c.id(), s.ok() ? "true" : "false"));
+  Pump(n);
+}
+
+void World::StartLiveness() {
+  liveness_phase_ = true;
+  liveness_start_us_ = now_us_;
+  trace_->Emit(now_us_, 0, "heal", ",\"phase\":\"liveness\"");
+  network_.HealAll();
+  network_.conditions() = LinkConditions{};
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (!nodes_[i].up) Restart(nodes_[i]);
+  }
+  Schedule(now_us_, Event::Kind::kProbe, 0, 0);
+  Schedule(now_us_ + options_.liveness_bound_us, Event::Kind::kLivenessDeadline, 0, 0);
+}
+
+uint32_t World::CurrentLeader() const {
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (nodes_[i].up && nodes_[i].lease_held) return i;
+  }
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (nodes_[i].up && nodes_[i].role == paxos::Role::kLeader) return i;
+  }
+  return 0;
+}
+
+void World::ApplyFault(const FaultEvent& f) {
+  switch (f.kind) {
+    case FaultEvent::Kind::kPartition:
+      ApplyPartition(f);
+      return;
+    case FaultEvent::Kind::kHeal:
+      if (network_.AnyBlocked()) trace_->Emit(now_us_, 0, "heal");
+      network_.HealAll();
+      return;
+    case FaultEvent::Kind::kCrash: {
+      PAXCRON_ASSERT(f.node <= options_.nodes);
+      const uint32_t target = f.node != 0 ? f.node : CurrentLeader();
+      if (target == 0 || !nodes_[target].up) return;
+      Crash(nodes_[target]);
+      Schedule(now_us_ + f.duration_us, Event::Kind::kRestart, target, nodes_[target].incarnation);
+      return;
+    }
+    case FaultEvent::Kind::kHandOver: {
+      const uint32_t leader = CurrentLeader();
+      if (leader == 0) return;
+      uint32_t successor = 1 + static_cast<uint32_t>(f.mask % options_.nodes);
+      if (successor == leader) successor = 1 + (successor % options_.nodes);
+      if (successor == leader) return;  // a one-node cluster has no one to hand over to
+      Node& n = nodes_[leader];
+      if (n.replica->HandOver(paxos::NodeId(successor), NowOf(n)).ok()) {
+        trace_->Emit(now_us_, leader, "handover", fmt::format(",\"to\":{}", successor));
+      }
+      Pump(n);
+      return;
+    }
+    case FaultEvent::Kind::kLoss:
+      network_.conditions().loss_per_million = f.param;
+      trace_->Emit(now_us_, 0, "net", fmt::format(",\"loss_ppm\":{}", f.param));
+      return;
+    case FaultEvent::Kind::kDup:
+      network_.conditions().dup_per_million = f.param;
+      trace_->Emit(now_us_, 0, "net", fmt::format(",\"dup_ppm\":{}", f.param));
+      return;
+    case FaultEvent::Kind::kReorder:
+      network_.conditions().reorder_per_million = f.param;
+      trace_->Emit(now_us_, 0, "net", fmt::format(",\"reorder_ppm\":{}", f.param));
+      return;
+    case FaultEvent::Kind::kClockStep:
+      PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
+      nodes_[f.node].clock.StepWall(f.delta_us);
+      trace_->Emit(now_us_, f.node, "clock_step", fmt::format(",\"delta_us\":{}", f.delta_us));
+      return;
+  }
+}
+
+void World::ApplyPartition(const FaultEvent& f) {
+  const uint32_t n = options_.nodes;
+  network_.HealAll();
+  std::string kind;
+  // The node a partition turns around: the one the plan names, else one drawn from the mask.
+  uint32_t pivot = f.node >= 1 && f.node <= n ? f.node : 1 + static_cast<uint32_t>(f.mask % n);
+  auto isolate = [&](uint32_t x, bool in, bool out) {
+    for (uint32_t o = 1; o <= n; ++o) {
+      if (out) network_.SetBlocked(x, o, true);
+      if (in) network_.SetBlocked(o, x, true);
+    }
+  };
+  switch (f.partition) {
+    case PartitionKind::kSplitHalves: {
+      kind = "halves";
+      // Walk a seeded permutation: the first floor(n/2) nodes form the minority side.
+      std::vector<uint32_t> order;
+      for (uint32_t i = 1; i <= n; ++i) order.push_back(i);
+      uint64_t bits = f.mask;
+      for (uint32_t i = n; i > 1; --i, bits /= i) std::swap(order[i - 1], order[bits % i]);
+      for (uint32_t a = 0; a < n / 2; ++a) {
+        for (uint32_t b = n / 2; b < n; ++b) {
+          network_.SetBlocked(order[a], order[b], true);
+          network_.SetBlocked(order[b], order[a], true);
+        }
+      }
+      break;
+    }
+    case PartitionKind::kIsolateLeader:
+      kind = "isolate-leader";
+      if (CurrentLeader() != 0) pivot = CurrentLeader();
+      isolate(pivot, true, true);
+      break;
+    case PartitionKind::kIsolateNode:
+      kind = "isolate-node";
+      isolate(pivot, true, true);
+      break;
+    case PartitionKind::kOneWay:
+      // The pivot hears everyone but nobody hears it (or the reverse): an asymmetric failure.
+      kind = (f.mask & 1) ? "one-way-out" : "one-way-in";
+      if (f.partition == PartitionKind::kOneWay && CurrentLeader() != 0 && (f.mask & 2)) {
+        pivot = CurrentLeader();
+      }
+      isolate(pivot, (f.mask & 1) == 0, (f.mask & 1) != 0);
+      break;
+    case PartitionKind::kRandomLinks: {
+      kind = "random-links";
+      uint64_t bits = f.mask;
+      for (uint32_t a = 1; a <= n; ++a) {
+        for (uint32_t b = 1; b <= n; ++b) {
+          if (a != b && (bits & 3) == 0) network_.SetBlocked(a, b, true);
+          bits = (bits >> 2) | (bits << 62);
+        }
+      }
+      break;
+    }
+  }
+  ++stats_.partitions;
+  if (trace_->enabled()) {
+    std::string cut;
+    for (uint32_t a = 1; a <= n; ++a) {
+      for (uint32_t b = 1; b <= n; ++b) {
+        if (network_.Blocked(a, b)) cut += fmt::format("{}[{},{}]", cut.empty() ? "" : ",", a, b);
+      }
+    }
+    trace_->Emit(now_us_, 0, "partition",
+                 fmt::format(",\"kind\":\"{}\",\"pivot\":{},\"blocked\":[{}]", kind, pivot, cut));
+  }
+}
+
+}  // namespace paxcron::sim

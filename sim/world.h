@@ -1,0 +1,148 @@
+// The deterministic world: a discrete-event simulation of a cluster of paxos::Replica nodes on
+// virtual time, with a network, disks, clocks, crashes and a client workload, all drawn from one
+// seed. Same seed, same build: the same events in the same order, and a byte-identical trace.
+//
+// A run has a safety phase (faults on, for options.duration_us) and then a liveness phase
+// (partitions healed, loss off, every node restarted) in which a new proposal must be applied by
+// every node within options.liveness_bound_us. Checkers (checkers.h) watch throughout.
+// Not thread-safe; run one World per thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "common/prng.h"
+#include "paxos/replica.h"
+#include "sim/checkers.h"
+#include "sim/clock.h"
+#include "sim/fault_plan.h"
+#include "sim/network.h"
+#include "sim/options.h"
+#include "sim/trace.h"
+
+namespace paxcron::sim {
+
+struct RunStats {
+  uint64_t slots_chosen = 0;  // highest slot applied anywhere
+  uint64_t commands_proposed = 0;
+  uint64_t messages_sent = 0;  // between nodes (loopback not counted)
+  uint64_t messages_dropped = 0;
+  uint64_t crashes = 0;
+  uint64_t partitions = 0;
+  uint64_t elections_won = 0;
+  uint64_t leases_started = 0;
+  uint64_t events = 0;
+  int64_t simulated_us = 0;
+  int64_t liveness_us = -1;  // time from healing to the first probe applied everywhere
+};
+
+struct RunResult {
+  uint64_t seed = 0;
+  bool ok = true;
+  Violation violation;
+  RunStats stats;
+};
+
+class World {
+ public:
+  // The plan is usually GenerateFaultPlan(options, ...); property tests pass their own.
+  World(const SimOptions& options, FaultPlan plan, Trace* trace);
+  ~World();
+  RunResult Run();
+
+ private:
+  struct Event {
+    enum class Kind : uint8_t {
+      kDeliver,
+      kWakeup,
+      kDiskDone,
+      kLeaseCheck,
+      kFault,
+      kRestart,
+      kClient,
+      kLiveness,
+      kProbe,
+      kLivenessDeadline
+    };
+    int64_t t_us;
+    uint64_t seq;
+    Kind kind;
+    uint32_t node;
+    uint64_t arg;  // wakeup/lease-check time, fault index, incarnation, message id
+    uint64_t incarnation;
+    std::shared_ptr<const paxos::pb::Envelope> message;
+    bool operator>(const Event& o) const { return t_us != o.t_us ? t_us > o.t_us : seq > o.seq; }
+  };
+  struct DiskBatch {
+    int64_t done_us;
+    std::vector<paxos::PersistOp> ops;
+    std::vector<paxos::pb::Envelope> messages;
+    std::vector<paxos::Committed> committed;
+  };
+  struct Node {
+    uint32_t id = 0;
+    bool up = true;
+    uint64_t incarnation = 0;
+    NodeClock clock;
+    paxos::Config config;
+    std::unique_ptr<paxos::Replica> replica;
+    paxos::DurableState durable;
+    std::deque<DiskBatch> disk;                                  // FIFO, in-order completion
+    std::deque<std::pair<int64_t, paxos::PersistOp>> writeback;  // ack-before-persist only
+    int64_t wakeup_at_us = -1;
+    paxos::Role role = paxos::Role::kFollower;
+    uint64_t applied = 0;
+    uint64_t checksum = 0;
+    bool lease_held = false;
+    uint64_t lease_epoch = 0;
+    int64_t lease_true_expiry_us = 0;
+    uint64_t command_seq = 0;
+  };
+
+  void Schedule(int64_t t_us, Event::Kind kind, uint32_t node, uint64_t arg,
+                std::shared_ptr<const paxos::pb::Envelope> message = nullptr);
+  void Dispatch(const Event& e);
+  void ApplyFault(const FaultEvent& f);
+  void ApplyPartition(const FaultEvent& f);
+  uint32_t CurrentLeader() const;
+  void StartLiveness();
+  void SubmitCommand(Node& n, bool probe);
+
+  // sim_node.cc: driving one node.
+  paxos::Now NowOf(Node& n);
+  void Pump(Node& n);
+  void SendMessage(paxos::pb::Envelope&& m);
+  void ApplyCommitted(Node& n, const paxos::Committed& c, bool traced);
+  void FlushWriteback(Node& n);
+  void TrackRoleAndLease(Node& n);
+  void EndTrackedLease(Node& n, const char* reason);
+  void Crash(Node& n);
+  void Restart(Node& n);
+  std::unique_ptr<paxos::Replica> NewReplica(Node& n);
+
+  SimOptions options_;
+  FaultPlan plan_;
+  Trace* trace_;
+  Trace null_trace_;
+  Checkers checkers_;
+  Network network_;
+  std::vector<Node> nodes_;  // index 0 unused: node ids are 1-based
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  uint64_t next_seq_ = 0;
+  int64_t now_us_ = 0;
+  uint64_t message_id_ = 0;
+  bool liveness_phase_ = false;
+  bool done_ = false;
+  int64_t liveness_start_us_ = 0;
+  uint64_t probe_seq_ = 0;
+  std::map<uint64_t, uint32_t> probe_applied_;  // probe command id -> nodes that applied it
+  RunStats stats_;
+  Prng net_rng_, disk_rng_, client_rng_, clock_rng_, node_rng_;
+};
+
+}  // namespace paxcron::sim
