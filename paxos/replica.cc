@@ -45,7 +45,8 @@ Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, 
   max_round_seen_ = promised_.round;
   log_ = durable.slots;
   for (const auto& [slot, s] : log_) {
-    last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry.stamp_us());
+    PAXCRON_ASSERT(s.entry != nullptr);
+    last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry->stamp_us());
   }
   // A restarted acceptor cannot know which lease it granted before the crash: it refuses to
   // help anyone until any such grant must have run out (Paxos Made Live, 5.2). An acceptor that
@@ -178,13 +179,14 @@ uint32_t Replica::Quorum() const {
 
 void Replica::Persist(PersistOp op) { ready_.persist.push_back(std::move(op)); }
 
-void Replica::MarkChosen(Slot slot, const pb::Entry& entry, bool persist_entry) {
+void Replica::MarkChosen(Slot slot, EntryRef entry) {
   PAXCRON_ASSERT(slot.value > 0);
   SlotState& s = log_[slot];
   if (s.chosen) return;  // learned already; a value, once chosen, never changes
   s.chosen = true;
-  if (persist_entry) s.entry = entry;
-  last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry.stamp_us());
+  if (entry != nullptr) s.entry = std::move(entry);
+  PAXCRON_ASSERT(s.entry != nullptr);
+  last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry->stamp_us());
   Persist(PersistOp{PersistOp::Kind::kChosen, s.accepted_ballot, slot, s.entry});
   AdvanceCommit();
 }
@@ -199,7 +201,7 @@ void Replica::AdvanceCommit() {
     applied_index_ = applied_index_.Next();
     const SlotState& s = log_.at(applied_index_);
     PAXCRON_ASSERT(s.chosen);
-    ready_.committed.push_back(Committed{applied_index_, &s.entry});
+    ready_.committed.push_back(Committed{applied_index_, s.entry});
   }
 }
 
@@ -210,7 +212,7 @@ void Replica::LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b,
   for (auto it = log_.upper_bound(commit_index_); it != log_.end() && it->first <= leader_commit;
        ++it) {
     if (!it->second.chosen && it->second.accepted_ballot == b) {
-      MarkChosen(it->first, it->second.entry, false);
+      MarkChosen(it->first, nullptr);
     }
   }
   MaybeRequestCatchup(from, leader_commit, now);
@@ -241,7 +243,7 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
     if (!it->second.chosen) continue;
     pb::SlotValue* v = reply->add_values();
     v->set_slot(it->first.value);
-    *v->mutable_entry() = it->second.entry;
+    *v->mutable_entry() = *it->second.entry;
     v->set_chosen(true);
   }
   Send(from, std::move(e));
@@ -250,7 +252,9 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
 void Replica::OnCatchupReply(const pb::CatchupReply& m) {
   catchup_sent_us_ = -1;  // answered: the next gap may be asked for at once
   for (const pb::SlotValue& v : m.values()) {
-    if (v.chosen() && v.slot() > 0) MarkChosen(Slot(v.slot()), v.entry(), true);
+    if (v.chosen() && v.slot() > 0) {
+      MarkChosen(Slot(v.slot()), std::make_shared<const pb::Entry>(v.entry()));
+    }
   }
 }
 

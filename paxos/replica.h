@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -30,6 +31,10 @@
 
 namespace paxcron::paxos {
 
+// A slot's value. Values never change once created, so the log, the disk model, in-flight
+// proposals and committed output share one copy.
+using EntryRef = std::shared_ptr<const pb::Entry>;
+
 struct Now {
   LocalMicros mono_us = 0;  // monotonic local clock: leases and timers
   int64_t wall_us = 0;      // wall clock: only stamps new entries (cluster time)
@@ -39,15 +44,15 @@ struct Now {
 struct PersistOp {
   enum class Kind { kPromise, kAccept, kChosen };
   Kind kind = Kind::kPromise;
-  Ballot ballot;    // kPromise: the promised ballot; kAccept: the accepted ballot
-  Slot slot;        // kAccept, kChosen
-  pb::Entry entry;  // kAccept, kChosen
+  Ballot ballot;   // kPromise: the promised ballot; kAccept: the accepted ballot
+  Slot slot;       // kAccept, kChosen
+  EntryRef entry;  // kAccept, kChosen
 };
 
 // What survives a crash: the acceptor's promise and every accepted or chosen value.
 struct DurableSlot {
   Ballot accepted_ballot;  // zero when the value was learned chosen through catch-up
-  pb::Entry entry;
+  EntryRef entry;          // never null once stored
   bool chosen = false;
 };
 struct DurableState {
@@ -56,11 +61,10 @@ struct DurableState {
   void Apply(const PersistOp& op);
 };
 
-// A chosen value, handed over in slot order. `entry` points into the replica's log, where a
-// chosen value never changes: it stays valid until the replica is destroyed.
+// A chosen value, handed over in slot order.
 struct Committed {
   Slot slot;
-  const pb::Entry* entry = nullptr;
+  EntryRef entry;
 };
 
 struct LeaseView {
@@ -107,7 +111,7 @@ class Replica {
  private:
   using SlotState = DurableSlot;  // the in-memory log mirrors what is on disk
   struct Inflight {
-    pb::Entry entry;
+    EntryRef entry;
     std::set<NodeId> acks;
     LocalMicros sent_us = 0;
   };
@@ -125,7 +129,8 @@ class Replica {
   void Broadcast(const pb::Envelope& envelope);
   uint32_t Quorum() const;
   void Persist(PersistOp op);
-  void MarkChosen(Slot slot, const pb::Entry& entry, bool persist_entry);
+  // `entry` null: the value already in the log is the chosen one.
+  void MarkChosen(Slot slot, EntryRef entry);
   void AdvanceCommit();
   void LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b, Now now);
   void MaybeRequestCatchup(NodeId from, Slot known_commit, Now now);
@@ -152,7 +157,7 @@ class Replica {
   void OnNack(NodeId from, const pb::Nack& m, Now now);
   void BecomeLeader(Now now);
   void ProposePending(Now now);
-  void ProposeAt(Slot slot, pb::Entry entry, Now now);
+  void ProposeAt(Slot slot, EntryRef entry, Now now);
   void OnAccepted(NodeId from, const pb::Accepted& m, Now now);
   void OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now);
   void SendHeartbeats(Now now);

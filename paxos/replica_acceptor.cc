@@ -54,12 +54,12 @@ void Replica::OnPrepare(NodeId from, const pb::Prepare& m, Now now) {
     pb::SlotValue* v = p->add_values();
     v->set_slot(it->first.value);
     *v->mutable_ballot() = ToProto(it->second.accepted_ballot);
-    *v->mutable_entry() = it->second.entry;
+    *v->mutable_entry() = *it->second.entry;
     v->set_chosen(it->second.chosen);
   }
   if (b > promised_) {
     promised_ = b;
-    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), nullptr});
   }
   if (from != config_.self && role_ != Role::kFollower) BecomeFollower(NodeId(0), now);
   *p->mutable_ballot() = m.ballot();
@@ -77,7 +77,7 @@ void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
   }
   if (b > promised_) {
     promised_ = b;
-    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), nullptr});
   }
   if (from != config_.self) {
     if (role_ != Role::kFollower) BecomeFollower(from, now);
@@ -89,8 +89,8 @@ void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
   SlotState& s = log_[slot];
   if (!s.chosen) {
     s.accepted_ballot = b;
-    s.entry = m.entry();
-    Persist(PersistOp{PersistOp::Kind::kAccept, b, slot, m.entry()});
+    s.entry = std::make_shared<const pb::Entry>(m.entry());
+    Persist(PersistOp{PersistOp::Kind::kAccept, b, slot, s.entry});
   }
   pb::Envelope e;
   *e.mutable_accepted()->mutable_ballot() = m.ballot();
@@ -109,7 +109,7 @@ void Replica::OnHeartbeat(NodeId from, const pb::Heartbeat& m, Now now) {
   if (b > promised_) {
     // Promising a higher ballot is always safe; phase 2 traffic implies it.
     promised_ = b;
-    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), {}});
+    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), nullptr});
   }
   if (from != config_.self) {
     if (role_ != Role::kFollower) BecomeFollower(from, now);

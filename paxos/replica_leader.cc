@@ -65,14 +65,14 @@ void Replica::BecomeLeader(Now now) {
     auto own = log_.find(s);
     if (s <= commit_index_ || (own != log_.end() && own->second.chosen)) continue;
     if (it != recovered_.end() && it->second.chosen()) {
-      MarkChosen(s, it->second.entry(), true);
+      MarkChosen(s, std::make_shared<const pb::Entry>(it->second.entry()));
     } else if (it != recovered_.end()) {
-      ProposeAt(s, it->second.entry(), now);
+      ProposeAt(s, std::make_shared<const pb::Entry>(it->second.entry()), now);
     } else {
-      pb::Entry noop;
-      noop.set_noop(true);
-      noop.set_stamp_us(last_stamp_us_);
-      ProposeAt(s, noop, now);
+      auto noop = std::make_shared<pb::Entry>();
+      noop->set_noop(true);
+      noop->set_stamp_us(last_stamp_us_);
+      ProposeAt(s, std::move(noop), now);
     }
   }
   next_slot_ = last.Next();
@@ -83,14 +83,14 @@ void Replica::BecomeLeader(Now now) {
   ProposePending(now);
 }
 
-void Replica::ProposeAt(Slot slot, pb::Entry entry, Now now) {
+void Replica::ProposeAt(Slot slot, EntryRef entry, Now now) {
   PAXCRON_ASSERT(role_ == Role::kLeader);
   PAXCRON_ASSERT(slot > commit_index_);
   pb::Envelope e;
   pb::Accept* a = e.mutable_accept();
   *a->mutable_ballot() = ToProto(ballot_);
   a->set_slot(slot.value);
-  *a->mutable_entry() = entry;
+  *a->mutable_entry() = *entry;
   a->set_commit_index(commit_index_.value);
   inflight_[slot] = Inflight{std::move(entry), {}, now.mono_us};
   Broadcast(e);
@@ -102,10 +102,10 @@ void Replica::ProposePending(Now now) {
          inflight_.size() < config_.inflight_slots_max) {
     // Cluster time never goes back, whatever the leader's wall clock says (LogCabin ClusterClock).
     last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, static_cast<uint64_t>(now.wall_us));
-    pb::Entry entry;
-    entry.set_stamp_us(last_stamp_us_);
+    auto entry = std::make_shared<pb::Entry>();
+    entry->set_stamp_us(last_stamp_us_);
     for (uint32_t i = 0; i < config_.batch_commands_max && !pending_.empty(); ++i) {
-      *entry.add_commands() = std::move(pending_.front());
+      *entry->add_commands() = std::move(pending_.front());
       pending_.pop_front();
     }
     const Slot slot = next_slot_;
@@ -120,9 +120,9 @@ void Replica::OnAccepted(NodeId from, const pb::Accepted& m, Now now) {
   if (it == inflight_.end()) return;  // chosen already, or from an earlier term
   it->second.acks.insert(from);
   if (it->second.acks.size() < Quorum()) return;
-  const pb::Entry entry = std::move(it->second.entry);
+  EntryRef entry = std::move(it->second.entry);
   inflight_.erase(it);
-  MarkChosen(Slot(m.slot()), entry, true);
+  MarkChosen(Slot(m.slot()), std::move(entry));
   ProposePending(now);
 }
 
@@ -204,7 +204,7 @@ void Replica::RetransmitAccepts(Now now) {
     pb::Accept* a = e.mutable_accept();
     *a->mutable_ballot() = ToProto(ballot_);
     a->set_slot(slot.value);
-    *a->mutable_entry() = inflight.entry;
+    *a->mutable_entry() = *inflight.entry;
     a->set_commit_index(commit_index_.value);
     for (NodeId member : config_.members) {
       if (!inflight.acks.contains(member)) Send(member, e);

@@ -2,7 +2,7 @@
 # Installs the Debian packages paxcron builds with, if any is missing. Safe to run repeatedly.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libprotobuf-dev protobuf-compiler
-  libfmt-dev librapidcheck-dev googletest libgtest-dev libgmock-dev clang-format)
+  libfmt-dev librapidcheck-dev libjemalloc-dev googletest libgtest-dev libgmock-dev clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -221,9 +221,10 @@ TEST(Replica, ANewLeaderReproposesAValueThatMightHaveBeenChosen) {
     orphan.add_commands()->set_data("orphan");
     for (uint32_t i : {1u, 2u}) {
       c.Crash(i);
-      c.disk(i).Apply(PersistOp{PersistOp::Kind::kPromise, Ballot{5, NodeId(1)}, Slot(), {}});
+      c.disk(i).Apply(PersistOp{PersistOp::Kind::kPromise, Ballot{5, NodeId(1)}, Slot(), nullptr});
     }
-    c.disk(2).Apply(PersistOp{PersistOp::Kind::kAccept, Ballot{5, NodeId(1)}, Slot(1), orphan});
+    c.disk(2).Apply(PersistOp{PersistOp::Kind::kAccept, Ballot{5, NodeId(1)}, Slot(1),
+                              std::make_shared<const pb::Entry>(orphan)});
     c.Start(1);
     c.Start(2);
     c.Crash(3);  // with 3 down, every quorum includes node 2
@@ -268,9 +269,9 @@ TEST(Replica, ClusterTimeNeverGoesBackEvenWhenTheWallClockDoes) {
   uint64_t previous = 0;
   int entries = 0;
   for (const auto& [slot, s] : c.disk(leader).slots) {
-    if (!s.chosen || s.entry.noop()) continue;
-    EXPECT_GE(s.entry.stamp_us(), previous);
-    previous = s.entry.stamp_us();
+    if (!s.chosen || s.entry->noop()) continue;
+    EXPECT_GE(s.entry->stamp_us(), previous);
+    previous = s.entry->stamp_us();
     ++entries;
   }
   EXPECT_EQ(entries, 2);
