@@ -59,9 +59,46 @@ Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, 
   ResetElectionTimer(now);
 }
 
-void Replica::Step(const pb::Envelope& m, Now now) {
+// Input from the network is checked, never trusted: a malformed message is dropped and counted,
+// and never reaches an assertion.
+bool Replica::WellFormed(const pb::Envelope& m) const {
   const NodeId from(m.from());
-  PAXCRON_ASSERT(m.to() == config_.self.value);
+  if (m.to() != config_.self.value) return false;
+  if (!std::binary_search(config_.members.begin(), config_.members.end(), from)) return false;
+  auto own_ballot = [&](const pb::Ballot& b) { return b.node() == m.from() && b.round() > 0; };
+  auto slots_valid = [](const auto& values) {
+    for (const pb::SlotValue& v : values) {
+      if (v.slot() == 0) return false;
+    }
+    return true;
+  };
+  switch (m.body_case()) {
+    case pb::Envelope::kPrepare:
+      return own_ballot(m.prepare().ballot());
+    case pb::Envelope::kAccept:
+      return own_ballot(m.accept().ballot()) && m.accept().slot() > 0 && m.accept().has_entry();
+    case pb::Envelope::kHeartbeat:
+      return own_ballot(m.heartbeat().ballot());
+    case pb::Envelope::kPromise:
+      return slots_valid(m.promise().values());
+    case pb::Envelope::kCatchupRequest:
+      return m.catchup_request().from_slot() > 0 &&
+             m.catchup_request().to_slot() >= m.catchup_request().from_slot();
+    case pb::Envelope::kCatchupReply:
+      return slots_valid(m.catchup_reply().values());
+    case pb::Envelope::BODY_NOT_SET:
+      return false;
+    default:
+      return true;
+  }
+}
+
+void Replica::Step(const pb::Envelope& m, Now now) {
+  if (!WellFormed(m)) {
+    ++invalid_messages_;
+    return;
+  }
+  const NodeId from(m.from());
   switch (m.body_case()) {
     case pb::Envelope::kPrepare:
       OnPrepare(from, m.prepare(), now);

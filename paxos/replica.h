@@ -107,6 +107,7 @@ class Replica {
   Slot commit_index() const { return commit_index_; }
   NodeId leader_hint() const { return leader_hint_; }
   const Config& config() const { return config_; }
+  uint64_t invalid_messages() const { return invalid_messages_; }  // dropped as malformed
 
  private:
   using SlotState = DurableSlot;  // the in-memory log mirrors what is on disk
@@ -125,6 +126,7 @@ class Replica {
   };
 
   // replica.cc: shared plumbing, learning, timers.
+  bool WellFormed(const pb::Envelope& m) const;
   void Send(NodeId to, pb::Envelope envelope);
   void Broadcast(const pb::Envelope& envelope);
   uint32_t Quorum() const;
@@ -168,6 +170,7 @@ class Replica {
   Config config_;
   Prng rng_;
   Ready ready_;
+  uint64_t invalid_messages_ = 0;
 
   // Acceptor (durable: promised_ and log_).
   Ballot promised_;

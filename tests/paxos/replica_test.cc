@@ -277,6 +277,33 @@ TEST(Replica, ClusterTimeNeverGoesBackEvenWhenTheWallClockDoes) {
   EXPECT_EQ(entries, 2);
 }
 
+TEST(Replica, MalformedMessagesAreDroppedAndCountedNeverACrash) {
+  Cluster c(3);
+  c.Advance(1'000'000);
+  const uint32_t node = c.Leader() == 1 ? 2 : 1;
+  std::vector<pb::Envelope> bad(6);
+  bad[0].set_from(2);  // empty body
+  bad[1].set_from(9);  // not a member
+  *bad[1].mutable_heartbeat()->mutable_ballot() = ToProto(Ballot{1, NodeId(9)});
+  bad[2].set_from(3);  // a ballot that is not the sender's
+  *bad[2].mutable_prepare()->mutable_ballot() = ToProto(Ballot{99, NodeId(2)});
+  bad[3].set_from(3);  // slot 0
+  *bad[3].mutable_accept()->mutable_ballot() = ToProto(Ballot{99, NodeId(3)});
+  bad[3].mutable_accept()->mutable_entry();
+  bad[4].set_from(3);  // an empty catch-up range
+  bad[4].mutable_catchup_request()->set_from_slot(5);
+  bad[4].mutable_catchup_request()->set_to_slot(4);
+  bad[5].set_from(3);  // addressed to someone else
+  bad[5].set_to(3);
+  bad[5].mutable_forward();
+  for (size_t i = 0; i < bad.size(); ++i) {
+    if (i != 5) bad[i].set_to(node);
+    c.r(node).Step(bad[i], c.NowOf());
+  }
+  EXPECT_EQ(c.r(node).invalid_messages(), bad.size());
+  EXPECT_TRUE(c.r(node).TakeReady().Empty());
+}
+
 TEST(Replica, ProposingWithoutALeaderIsAnErrorNotACrash) {
   Cluster c(3);
   Status s = c.Propose(1, "too-early");
