@@ -24,7 +24,7 @@ struct SimArgs {
   uint64_t first_seed = 1;
   uint64_t last_seed = 1;
   std::string trace_path;
-  uint32_t jobs = 0;
+  uint32_t threads = 0;  // 0: one per core
 };
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
@@ -99,10 +99,10 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<std::string> v = value();
       if (!v.ok()) return v.status();
       out.trace_path = v.value();
-    } else if (flag == "--jobs") {
+    } else if (flag == "--threads") {
       Result<uint64_t> n = number(1, 256);
       if (!n.ok()) return n.status();
-      out.jobs = static_cast<uint32_t>(n.value());
+      out.threads = static_cast<uint32_t>(n.value());
     } else if (flag == "--intensity") {
       Result<uint64_t> n = number(1, 3);
       if (!n.ok()) return n.status();
@@ -126,7 +126,7 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
 void PrintSimHelp() {
   std::printf(
       "usage: paxcron sim [--seed N | --seeds A-B] [--nodes 3|5|7] [--duration 10m]\n"
-      "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--jobs N]\n"
+      "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--threads N]\n"
       "                   [--intensity 1|2|3] [--proposals N]\n"
       "\n"
       "Simulates a paxcron cluster on virtual time. Every seed runs a safety phase with the\n"
@@ -146,7 +146,7 @@ void PrintSimHelp() {
       "  --trace FILE       write the run as JSON Lines (schema: sim/TRACE.md); one seed only\n"
       "  --inject-bug NAME  switch on a classic bug: no-phase1-recovery, ack-before-persist,\n"
       "                     lease-no-drift-margin, no-lease-wait, small-quorum\n"
-      "  --jobs N           seeds run in parallel on N threads (default: all cores)\n"
+      "  --threads N        seeds run in parallel on N threads (default: all cores)\n"
       "  --intensity N      how often faults strike: 1 gentle, 2 default, 3 harsh\n"
       "  --proposals N      client commands per simulated second (default 100)\n"
       "\n"
@@ -171,8 +171,8 @@ int RunSim(const std::vector<std::string>& args) {
     std::fprintf(stderr, "paxcron sim: cannot write trace file '%s'\n", a.trace_path.c_str());
     return 2;
   }
-  const uint32_t jobs = static_cast<uint32_t>(std::min<uint64_t>(
-      count, a.jobs != 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency())));
+  const uint32_t threads = static_cast<uint32_t>(std::min<uint64_t>(
+      count, a.threads != 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency())));
 
   // Seeds run on worker threads; lines are printed in seed order as soon as each is ready.
   std::vector<std::optional<sim::RunResult>> results(count);
@@ -206,10 +206,10 @@ int RunSim(const std::vector<std::string>& args) {
       flush_ready();
     }
   };
-  std::vector<std::thread> threads;
-  for (uint32_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  std::vector<std::thread> workers;
+  for (uint32_t j = 1; j < threads; ++j) workers.emplace_back(worker);
   worker();
-  for (auto& t : threads) t.join();
+  for (auto& t : workers) t.join();
   trace.Close();
   std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(passed),
               static_cast<unsigned long long>(failed));
