@@ -39,7 +39,7 @@ struct Config {
   Bugs bugs;
 };
 
-// Majority quorum: any two intersect (Paxos Made Simple, 2.1). The small_quorum bug breaks it.
+// Majority quorum: any two intersect (Paxos Made Simple, 2.2). The small_quorum bug breaks it.
 inline uint32_t QuorumSize(uint32_t members, const Bugs& bugs) {
   return bugs.small_quorum ? members / 2 : members / 2 + 1;
 }

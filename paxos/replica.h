@@ -206,6 +206,8 @@ class Replica {
   uint64_t lease_seq_ = 0;
   std::map<uint64_t, LeaseRequest> lease_requests_;
   LeaseView lease_;
+  LocalMicros leader_since_us_ = 0;
+  bool lease_acquired_in_term_ = false;
 };
 
 }  // namespace paxcron::paxos

@@ -17,6 +17,12 @@ void Replica::StartCampaign(Now now) {
   inflight_.clear();
   ballot_ = Ballot{std::max(max_round_seen_, promised_.round) + 1, config_.self};
   NoteRound(ballot_.round);
+  // Promise our own ballot durably before any prepare leaves (they wait in the same Ready): a
+  // candidate that crashes and restarts then never tries the same ballot twice, even if other
+  // acceptors promised it (Paxos Made Simple, 2.5: a proposer remembers its highest proposal).
+  PAXCRON_ASSERT(ballot_ > promised_);
+  promised_ = ballot_;
+  Persist(PersistOp{PersistOp::Kind::kPromise, ballot_, Slot(), nullptr});
   promises_.clear();
   recovered_.clear();
   recovered_stamp_us_ = 0;
@@ -55,6 +61,8 @@ void Replica::BecomeLeader(Now now) {
   role_ = Role::kLeader;
   leader_hint_ = config_.self;
   campaign_retry_us_ = 0;
+  leader_since_us_ = now.mono_us;
+  lease_acquired_in_term_ = lease_.held;  // a boosting leader keeps the lease it had
   if (config_.bugs.no_phase1_recovery) recovered_.clear();  // the bug: forget what was reported
   last_stamp_us_ = std::max(last_stamp_us_, recovered_stamp_us_);
   Slot last = commit_index_;
@@ -168,6 +176,7 @@ void Replica::CountLeaseGrant(NodeId /*from*/, uint64_t seq, Now now) {
                                               config_.bugs.lease_no_drift_margin);
   lease_requests_.erase(lease_requests_.begin(), std::next(req));  // older ones add nothing
   if (expiry <= now.mono_us) return;
+  lease_acquired_in_term_ = true;
   if (!lease_.held) {
     lease_.held = true;
     lease_.epoch = ballot_.ToEpoch();
@@ -214,8 +223,10 @@ void Replica::RetransmitAccepts(Now now) {
 
 void Replica::LeaderTick(Now now) {
   PAXCRON_ASSERT(role_ == Role::kLeader);
-  if (!HoldsLease(now.mono_us)) {
-    // A leader that cannot renew its lease steps down (the rule; Chubby does the same).
+  // A leader that cannot renew its lease steps down (Chubby does the same); a new leader gets
+  // one lease duration to collect its first grants (they may be delayed or lost).
+  if (!HoldsLease(now.mono_us) &&
+      (lease_acquired_in_term_ || now.mono_us - leader_since_us_ >= config_.lease_duration_us)) {
     BecomeFollower(NodeId(0), now);
     return;
   }

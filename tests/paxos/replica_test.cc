@@ -304,6 +304,43 @@ TEST(Replica, MalformedMessagesAreDroppedAndCountedNeverACrash) {
   EXPECT_TRUE(c.r(node).TakeReady().Empty());
 }
 
+TEST(Replica, ALeaderThatMeetsAHigherBallotBoostsAndKeepsItsLease) {
+  Cluster c(3);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  const uint32_t other = leader == 1 ? 2 : 1;
+  const Epoch epoch = c.r(leader).Lease().epoch;
+  // `other` comes back having promised a far higher ballot (say, from a failed campaign).
+  c.Crash(other);
+  c.disk(other).Apply(
+      PersistOp{PersistOp::Kind::kPromise, Ballot{500, NodeId(other)}, Slot(), nullptr});
+  c.Start(other);
+  for (int i = 0; i < 20; ++i) {
+    c.Advance(50'000);
+    ASSERT_TRUE(c.r(leader).HoldsLease(c.NowOf().mono_us));  // never a gap
+  }
+  EXPECT_EQ(c.Leader(), leader);
+  EXPECT_GT(c.r(leader).ballot().round, 500u);
+  EXPECT_EQ(c.r(leader).Lease().epoch, epoch);  // the same lease, renewed
+  ASSERT_TRUE(c.Propose(leader, "after-boost").ok());
+  c.Advance(3'000'000);  // past the restarted node's refusal window
+  EXPECT_EQ(c.applied(other), c.applied(leader));
+}
+
+TEST(Replica, ACandidatePersistsItsOwnBallotBeforeAnyPrepareLeaves) {
+  Cluster c(3);
+  Replica& r = c.r(1);
+  Now now = c.NowOf();
+  now.mono_us += 10'000'000;  // far past any election timeout
+  r.Tick(now);
+  Ready ready = r.TakeReady();
+  ASSERT_EQ(r.role(), Role::kCandidate);
+  ASSERT_FALSE(ready.persist.empty());
+  EXPECT_EQ(ready.persist[0].kind, PersistOp::Kind::kPromise);
+  EXPECT_EQ(ready.persist[0].ballot, r.ballot());
+  EXPECT_FALSE(ready.messages.empty());  // the prepares, sent only after that write
+}
+
 TEST(Replica, ProposingWithoutALeaderIsAnErrorNotACrash) {
   Cluster c(3);
   Status s = c.Propose(1, "too-early");
