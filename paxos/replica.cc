@@ -63,7 +63,7 @@ Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, 
 // and never reaches an assertion.
 bool Replica::WellFormed(const pb::Envelope& m) const {
   const NodeId from(m.from());
-  if (m.to() != config_.self.value) return false;
+  if (m.to() != config_.self.value && m.to() != 0) return false;
   if (!std::binary_search(config_.members.begin(), config_.members.end(), from)) return false;
   auto own_ballot = [&](const pb::Ballot& b) { return b.node() == m.from() && b.round() > 0; };
   auto slots_valid = [](const auto& values) {
@@ -188,7 +188,7 @@ Status Replica::HandOver(NodeId successor, Now now) {
   pb::Envelope e;
   *e.mutable_timeout_now()->mutable_ballot() = ToProto(ballot_);
   e.mutable_timeout_now()->set_successor(successor.value);
-  Broadcast(e);
+  Broadcast(std::move(e));
   BecomeFollower(successor, now);
   return Status::Ok();
 }
@@ -203,11 +203,15 @@ Ready Replica::TakeReady() {
 void Replica::Send(NodeId to, pb::Envelope envelope) {
   envelope.set_from(config_.self.value);
   envelope.set_to(to.value);
-  ready_.messages.push_back(std::move(envelope));
+  ready_.messages.push_back(
+      Outgoing{to, std::make_shared<const pb::Envelope>(std::move(envelope))});
 }
 
-void Replica::Broadcast(const pb::Envelope& envelope) {
-  for (NodeId member : config_.members) Send(member, envelope);
+void Replica::Broadcast(pb::Envelope envelope) {
+  envelope.set_from(config_.self.value);
+  envelope.set_to(0);
+  auto shared = std::make_shared<const pb::Envelope>(std::move(envelope));
+  for (NodeId member : config_.members) ready_.messages.push_back(Outgoing{member, shared});
 }
 
 uint32_t Replica::Quorum() const {

@@ -73,9 +73,15 @@ struct LeaseView {
   LocalMicros expiry_us = 0;  // local monotonic time; valid while now < expiry_us
 };
 
+// One message to send. A broadcast is one envelope (to == 0) shared by one Outgoing per member.
+struct Outgoing {
+  NodeId to;
+  std::shared_ptr<const pb::Envelope> envelope;
+};
+
 struct Ready {
   std::vector<PersistOp> persist;
-  std::vector<pb::Envelope> messages;
+  std::vector<Outgoing> messages;
   std::vector<Committed> committed;
   LocalMicros next_wakeup_us = 0;
   bool Empty() const { return persist.empty() && messages.empty() && committed.empty(); }
@@ -128,7 +134,7 @@ class Replica {
   // replica.cc: shared plumbing, learning, timers.
   bool WellFormed(const pb::Envelope& m) const;
   void Send(NodeId to, pb::Envelope envelope);
-  void Broadcast(const pb::Envelope& envelope);
+  void Broadcast(pb::Envelope envelope);
   uint32_t Quorum() const;
   void Persist(PersistOp op);
   // `entry` null: the value already in the log is the chosen one.

@@ -33,7 +33,7 @@ void Replica::StartCampaign(Now now) {
   pb::Prepare* p = e.mutable_prepare();
   *p->mutable_ballot() = ToProto(ballot_);
   p->set_from_slot(prepare_from_.value);
-  Broadcast(e);
+  Broadcast(std::move(e));
   ResetElectionTimer(now);  // the round's deadline: no quorum by then, try a higher ballot
 }
 
@@ -101,7 +101,7 @@ void Replica::ProposeAt(Slot slot, EntryRef entry, Now now) {
   *a->mutable_entry() = *entry;
   a->set_commit_index(commit_index_.value);
   inflight_[slot] = Inflight{std::move(entry), {}, now.mono_us};
-  Broadcast(e);
+  Broadcast(std::move(e));
 }
 
 void Replica::ProposePending(Now now) {
@@ -200,7 +200,7 @@ void Replica::SendHeartbeats(Now now) {
   h->set_commit_index(commit_index_.value);
   h->set_lease_seq(seq);
   h->set_lease_duration_us(static_cast<uint64_t>(config_.lease_duration_us));
-  Broadcast(e);
+  Broadcast(std::move(e));
   next_heartbeat_us_ = now.mono_us + config_.heartbeat_interval_us;
 }
 

@@ -76,11 +76,11 @@ void World::Pump(Node& n) {
       // applies go ahead as if they were durable.
       const int64_t flush_at = (now_us_ / kWritebackIntervalUs + 1) * kWritebackIntervalUs;
       for (auto& op : ready.persist) n.writeback.emplace_back(flush_at, std::move(op));
-      for (auto& m : ready.messages) SendMessage(std::move(m));
+      for (auto& m : ready.messages) SendMessage(m);
       for (const auto& c : ready.committed) ApplyCommitted(n, c, true);
     } else if (ready.persist.empty() && n.disk.empty()) {
       // Nothing new to make durable (a restart re-delivering what it loaded from disk).
-      for (auto& m : ready.messages) SendMessage(std::move(m));
+      for (auto& m : ready.messages) SendMessage(m);
       for (const auto& c : ready.committed) ApplyCommitted(n, c, false);
     } else {
       // One fsync for the whole batch, after any still in flight (group commit). Output with
@@ -92,7 +92,7 @@ void World::Pump(Node& n) {
       Schedule(done, Event::Kind::kDiskDone, n.id, 0);
     }
   } else {
-    for (auto& m : ready.messages) SendMessage(std::move(m));
+    for (auto& m : ready.messages) SendMessage(m);
   }
   TrackRoleAndLease(n);
   const int64_t wake = std::max(now_us_, n.clock.TrueAt(ready.next_wakeup_us));
@@ -102,23 +102,29 @@ void World::Pump(Node& n) {
   }
 }
 
-void World::SendMessage(paxos::pb::Envelope&& m) {
+void World::SendMessage(const paxos::Outgoing& out) {
+  const paxos::pb::Envelope& m = *out.envelope;
+  const uint32_t to = out.to.value;
   const uint64_t id = ++message_id_;
-  const Delivery d = network_.Send(m.from(), m.to(), now_us_, net_rng_);
-  const bool loopback = m.from() == m.to();
+  const Delivery d = network_.Send(m.from(), to, now_us_, net_rng_);
+  const bool loopback = m.from() == to;
   if (!loopback) {
     ++stats_.messages_sent;
-    trace_->Emit(now_us_, m.from(), "send",
-                 fmt::format(",\"id\":{},\"to\":{},\"type\":\"{}\"", id, m.to(), MessageType(m)));
+    if (trace_->enabled()) {
+      trace_->Emitf(now_us_, m.from(), "send", ",\"id\":{},\"to\":{},\"type\":\"{}\"", id, to,
+                    MessageType(m));
+    }
   }
   if (d.dropped) {
     ++stats_.messages_dropped;
-    trace_->Emit(now_us_, m.from(), "drop",
-                 fmt::format(",\"id\":{},\"reason\":\"{}\"", id, d.drop_reason));
+    if (trace_->enabled()) {
+      trace_->Emitf(now_us_, m.from(), "drop", ",\"id\":{},\"reason\":\"{}\"", id, d.drop_reason);
+    }
     return;
   }
-  auto shared = std::make_shared<const paxos::pb::Envelope>(std::move(m));
-  for (int i = 0; i < d.copies; ++i) Schedule(d.at_us[i], Event::Kind::kDeliver, 0, id, shared);
+  for (int i = 0; i < d.copies; ++i) {
+    Schedule(d.at_us[i], Event::Kind::kDeliver, to, id, out.envelope);
+  }
 }
 
 void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
@@ -132,9 +138,8 @@ void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
   // chain, compared once recovery ends (OnRecovered), covers every one of them.
   if (!traced) return;
   {
-    trace_->Emit(now_us_, n.id, "chosen",
-                 fmt::format(",\"slot\":{},\"value\":\"{:016x}\",\"noop\":{}", c.slot.value, value,
-                             entry.noop() ? "true" : "false"));
+    trace_->Emitf(now_us_, n.id, "chosen", ",\"slot\":{},\"value\":\"{:016x}\",\"noop\":{}",
+                  c.slot.value, value, entry.noop() ? "true" : "false");
   }
   checkers_.OnApplied(now_us_, n.id, c.slot.value, entry, value, n.checksum);
   if (!liveness_phase_) return;
@@ -159,9 +164,8 @@ void World::TrackRoleAndLease(Node& n) {
   if (role != n.role) {
     n.role = role;
     if (role == paxos::Role::kLeader) ++stats_.elections_won;
-    trace_->Emit(now_us_, n.id, "role",
-                 fmt::format(",\"role\":\"{}\",\"ballot\":{}", RoleName(role),
-                             n.replica->ballot().ToEpoch().value));
+    trace_->Emitf(now_us_, n.id, "role", ",\"role\":\"{}\",\"ballot\":{}", RoleName(role),
+                  n.replica->ballot().ToEpoch().value);
   }
   const paxos::LeaseView& lease = n.replica->Lease();
   const bool held = n.replica->HoldsLease(n.clock.Mono(now_us_));
@@ -183,8 +187,8 @@ void World::TrackRoleAndLease(Node& n) {
   n.lease_epoch = lease.epoch.value;
   n.lease_true_expiry_us = true_expiry;
   ++stats_.leases_started;
-  trace_->Emit(now_us_, n.id, "lease_start",
-               fmt::format(",\"epoch\":{},\"until\":{}", lease.epoch.value, true_expiry));
+  trace_->Emitf(now_us_, n.id, "lease_start", ",\"epoch\":{},\"until\":{}", lease.epoch.value,
+                true_expiry);
   checkers_.OnLeaseStart(now_us_, n.id, lease.epoch.value, true_expiry);
   Schedule(true_expiry, Event::Kind::kLeaseCheck, n.id, static_cast<uint64_t>(true_expiry));
 }
@@ -192,8 +196,8 @@ void World::TrackRoleAndLease(Node& n) {
 void World::EndTrackedLease(Node& n, const char* reason) {
   PAXCRON_ASSERT(n.lease_held);
   n.lease_held = false;
-  trace_->Emit(now_us_, n.id, "lease_end",
-               fmt::format(",\"epoch\":{},\"reason\":\"{}\"", n.lease_epoch, reason));
+  trace_->Emitf(now_us_, n.id, "lease_end", ",\"epoch\":{},\"reason\":\"{}\"", n.lease_epoch,
+                reason);
   checkers_.OnLeaseEnd(n.id);
 }
 

@@ -3,10 +3,13 @@
 // sink is attached, so an untraced run pays nothing. Thread-compatible.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace paxcron::sim {
 
@@ -25,6 +28,13 @@ class Trace {
 
   // `fields` is either empty or starts with a comma: `,"slot":3,"value":"..."`.
   void Emit(int64_t t_us, uint32_t node, std::string_view ev, std::string_view fields = {});
+  // The same, formatting the fields only when tracing is on (untraced runs pay nothing).
+  template <typename... Args>
+  void Emitf(int64_t t_us, uint32_t node, std::string_view ev, fmt::format_string<Args...> fields,
+             Args&&... args) {
+    if (!enabled()) return;
+    Emit(t_us, node, ev, fmt::format(fields, std::forward<Args>(args)...));
+  }
   void Close();
 
  private:

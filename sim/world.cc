@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
+
 #include "common/hash.h"
 
 namespace paxcron::sim {
@@ -48,7 +51,8 @@ void World::Schedule(int64_t t_us, Event::Kind kind, uint32_t node, uint64_t arg
                      std::shared_ptr<const paxos::pb::Envelope> message) {
   PAXCRON_ASSERT(t_us >= now_us_);
   const uint64_t incarnation = node != 0 ? nodes_[node].incarnation : 0;
-  queue_.push(Event{t_us, next_seq_++, kind, node, arg, incarnation, std::move(message)});
+  queue_.push_back(Event{t_us, next_seq_++, kind, node, arg, incarnation, std::move(message)});
+  std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
 }
 
 RunResult World::Run() {
@@ -65,8 +69,9 @@ RunResult World::Run() {
   // The hard stop: nothing runs past the liveness deadline, whatever happens.
   const int64_t end_us = options_.duration_us + options_.liveness_bound_us;
   while (!done_ && !queue_.empty() && !checkers_.failed()) {
-    Event e = queue_.top();
-    queue_.pop();
+    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
+    Event e = std::move(queue_.back());
+    queue_.pop_back();
     if (e.t_us > end_us) break;
     now_us_ = e.t_us;
     ++stats_.events;
@@ -79,9 +84,8 @@ RunResult World::Run() {
   if (checkers_.failed()) {
     result.ok = false;
     result.violation = checkers_.violation();
-    trace_->Emit(result.violation.t_us, 0, "violation",
-                 fmt::format(",\"checker\":\"{}\",\"detail\":\"{}\"", result.violation.checker,
-                             result.violation.detail));
+    trace_->Emitf(result.violation.t_us, 0, "violation", ",\"checker\":\"{}\",\"detail\":\"{}\"",
+                  result.violation.checker, result.violation.detail);
   }
   return result;
 }
@@ -92,14 +96,13 @@ void World::Dispatch(const Event& e) {
   switch (e.kind) {
     case Event::Kind::kDeliver: {
       const auto& m = *e.message;
-      Node& dest = nodes_[m.to()];
+      Node& dest = nodes_[e.node];
       if (!dest.up) {
-        trace_->Emit(now_us_, m.to(), "drop", fmt::format(",\"id\":{},\"reason\":\"down\"", e.arg));
+        trace_->Emitf(now_us_, e.node, "drop", ",\"id\":{},\"reason\":\"down\"", e.arg);
         return;
       }
-      if (m.from() != m.to()) {
-        trace_->Emit(now_us_, m.to(), "deliver",
-                     fmt::format(",\"id\":{},\"from\":{}", e.arg, m.from()));
+      if (m.from() != e.node) {
+        trace_->Emitf(now_us_, e.node, "deliver", ",\"id\":{},\"from\":{}", e.arg, m.from());
       }
       FlushWriteback(dest);
       dest.replica->Step(m, NowOf(dest));
@@ -119,7 +122,7 @@ void World::Dispatch(const Event& e) {
       DiskBatch batch = std::move(n->disk.front());
       n->disk.pop_front();
       for (const auto& op : batch.ops) n->durable.Apply(op);
-      for (auto& m : batch.messages) SendMessage(std::move(m));
+      for (const auto& m : batch.messages) SendMessage(m);
       for (const auto& c : batch.committed) ApplyCommitted(*n, c, true);
       return;
     }
@@ -168,8 +171,8 @@ void World::SubmitCommand(Node& n, bool probe) {
   checkers_.OnProposed(c.id(), HashBytes(c.data()));
   ++stats_.commands_proposed;
   const Status s = n.replica->Propose(c, NowOf(n));
-  trace_->Emit(now_us_, n.id, "propose",
-               fmt::format(",\"cmd\":{},\"accepted\":{}", c.id(), s.ok() ? "true" : "false"));
+  trace_->Emitf(now_us_, n.id, "propose", ",\"cmd\":{},\"accepted\":{}", c.id(),
+                s.ok() ? "true" : "false");
   Pump(n);
 }
 
@@ -221,27 +224,27 @@ void World::ApplyFault(const FaultEvent& f) {
       if (successor == leader) return;  // a one-node cluster has no one to hand over to
       Node& n = nodes_[leader];
       if (n.replica->HandOver(paxos::NodeId(successor), NowOf(n)).ok()) {
-        trace_->Emit(now_us_, leader, "handover", fmt::format(",\"to\":{}", successor));
+        trace_->Emitf(now_us_, leader, "handover", ",\"to\":{}", successor);
       }
       Pump(n);
       return;
     }
     case FaultEvent::Kind::kLoss:
       network_.conditions().loss_per_million = f.param;
-      trace_->Emit(now_us_, 0, "net", fmt::format(",\"loss_ppm\":{}", f.param));
+      trace_->Emitf(now_us_, 0, "net", ",\"loss_ppm\":{}", f.param);
       return;
     case FaultEvent::Kind::kDup:
       network_.conditions().dup_per_million = f.param;
-      trace_->Emit(now_us_, 0, "net", fmt::format(",\"dup_ppm\":{}", f.param));
+      trace_->Emitf(now_us_, 0, "net", ",\"dup_ppm\":{}", f.param);
       return;
     case FaultEvent::Kind::kReorder:
       network_.conditions().reorder_per_million = f.param;
-      trace_->Emit(now_us_, 0, "net", fmt::format(",\"reorder_ppm\":{}", f.param));
+      trace_->Emitf(now_us_, 0, "net", ",\"reorder_ppm\":{}", f.param);
       return;
     case FaultEvent::Kind::kClockStep:
       PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
       nodes_[f.node].clock.StepWall(f.delta_us);
-      trace_->Emit(now_us_, f.node, "clock_step", fmt::format(",\"delta_us\":{}", f.delta_us));
+      trace_->Emitf(now_us_, f.node, "clock_step", ",\"delta_us\":{}", f.delta_us);
       return;
   }
 }
@@ -311,8 +314,8 @@ void World::ApplyPartition(const FaultEvent& f) {
         if (network_.Blocked(a, b)) cut += fmt::format("{}[{},{}]", cut.empty() ? "" : ",", a, b);
       }
     }
-    trace_->Emit(now_us_, 0, "partition",
-                 fmt::format(",\"kind\":\"{}\",\"pivot\":{},\"blocked\":[{}]", kind, pivot, cut));
+    trace_->Emitf(now_us_, 0, "partition", ",\"kind\":\"{}\",\"pivot\":{},\"blocked\":[{}]", kind,
+                  pivot, cut);
   }
 }
 

@@ -12,7 +12,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -81,7 +80,7 @@ class World {
   struct DiskBatch {
     int64_t done_us;
     std::vector<paxos::PersistOp> ops;
-    std::vector<paxos::pb::Envelope> messages;
+    std::vector<paxos::Outgoing> messages;
     std::vector<paxos::Committed> committed;
   };
   struct Node {
@@ -116,7 +115,7 @@ class World {
   // sim_node.cc: driving one node.
   paxos::Now NowOf(Node& n);
   void Pump(Node& n);
-  void SendMessage(paxos::pb::Envelope&& m);
+  void SendMessage(const paxos::Outgoing& out);
   void ApplyCommitted(Node& n, const paxos::Committed& c, bool traced);
   void FlushWriteback(Node& n);
   void TrackRoleAndLease(Node& n);
@@ -131,8 +130,8 @@ class World {
   Trace null_trace_;
   Checkers checkers_;
   Network network_;
-  std::vector<Node> nodes_;  // index 0 unused: node ids are 1-based
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  std::vector<Node> nodes_;   // index 0 unused: node ids are 1-based
+  std::vector<Event> queue_;  // a min-heap on (t_us, seq): ties broken by scheduling order
   uint64_t next_seq_ = 0;
   int64_t now_us_ = 0;
   uint64_t message_id_ = 0;

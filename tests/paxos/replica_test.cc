@@ -52,8 +52,8 @@ class Cluster {
   void Pump(uint32_t i) {
     Ready ready = replicas_[i]->TakeReady();
     for (const PersistOp& op : ready.persist) disks_[i].Apply(op);  // 1. persist
-    for (pb::Envelope& m : ready.messages) {                        // 2. send
-      if (!cut_.contains({m.from(), m.to()})) wire_.push_back(std::move(m));
+    for (Outgoing& m : ready.messages) {                            // 2. send
+      if (!cut_.contains({i, m.to.value})) wire_.push_back(std::move(m));
     }
     for (const Committed& c : ready.committed) {  // 3. apply
       ASSERT_EQ(c.slot.value, applied_[i].size() + 1);
@@ -66,11 +66,11 @@ class Cluster {
   void Settle() {
     for (int steps = 0; !wire_.empty(); ++steps) {
       ASSERT_LT(steps, 1'000'000) << "the cluster never went quiet";
-      pb::Envelope m = std::move(wire_.front());
+      Outgoing m = std::move(wire_.front());
       wire_.pop_front();
-      if (!replicas_[m.to()]) continue;  // crashed
-      replicas_[m.to()]->Step(m, NowOf());
-      Pump(m.to());
+      if (!replicas_[m.to.value]) continue;  // crashed
+      replicas_[m.to.value]->Step(*m.envelope, NowOf());
+      Pump(m.to.value);
     }
   }
   // Moves time forward in steps, ticking every live replica and delivering everything.
@@ -111,7 +111,7 @@ class Cluster {
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<DurableState> disks_;
   std::vector<std::vector<std::string>> applied_;
-  std::deque<pb::Envelope> wire_;
+  std::deque<Outgoing> wire_;
   std::set<std::pair<uint32_t, uint32_t>> cut_;
   int64_t now_us_ = 1'000'000;
   int64_t wall_skew_us_ = 0;
@@ -205,8 +205,8 @@ TEST(Replica, ARestartedAcceptorRefusesEveryoneForOneLeaseDuration) {
   c.r(other).Step(prepare, c.NowOf());
   Ready ready = c.r(other).TakeReady();
   ASSERT_EQ(ready.messages.size(), 1u);
-  ASSERT_TRUE(ready.messages[0].has_nack());
-  EXPECT_EQ(ready.messages[0].nack().lease_remaining_us(), 2'000'000u);
+  ASSERT_TRUE(ready.messages[0].envelope->has_nack());
+  EXPECT_EQ(ready.messages[0].envelope->nack().lease_remaining_us(), 2'000'000u);
   EXPECT_TRUE(ready.persist.empty());
 }
 
