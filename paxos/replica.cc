@@ -17,7 +17,7 @@ void DurableState::Apply(const PersistOp& op) {
       promised = op.ballot;
       break;
     case PersistOp::Kind::kAccept: {
-      DurableSlot& s = slots[op.slot];
+      DurableSlot& s = slots.Mutable(op.slot);
       if (!s.chosen) {
         s.accepted_ballot = op.ballot;
         s.entry = op.entry;
@@ -25,7 +25,7 @@ void DurableState::Apply(const PersistOp& op) {
       break;
     }
     case PersistOp::Kind::kChosen: {
-      DurableSlot& s = slots[op.slot];
+      DurableSlot& s = slots.Mutable(op.slot);
       s.entry = op.entry;
       s.chosen = true;
       break;
@@ -44,10 +44,9 @@ Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, 
   promised_ = durable.promised;
   max_round_seen_ = promised_.round;
   log_ = durable.slots;
-  for (const auto& [slot, s] : log_) {
-    PAXCRON_ASSERT(s.entry != nullptr);
+  log_.ForEach(Slot(1), log_.Last(), [&](Slot, const SlotState& s) {
     last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry->stamp_us());
-  }
+  });
   // A restarted acceptor cannot know which lease it granted before the crash: it refuses to
   // help anyone until any such grant must have run out (Paxos Made Live, 5.2). An acceptor that
   // never promised anything never granted anything either (every grant follows a promise, which
@@ -66,9 +65,13 @@ bool Replica::WellFormed(const pb::Envelope& m) const {
   if (m.to() != config_.self.value && m.to() != 0) return false;
   if (!std::binary_search(config_.members.begin(), config_.members.end(), from)) return false;
   auto own_ballot = [&](const pb::Ballot& b) { return b.node() == m.from() && b.round() > 0; };
-  auto slots_valid = [](const auto& values) {
+  // A slot must be above 0 and within reach of what this replica holds: no message may make
+  // the log grow without bound (SlotLog::kGrowthMax).
+  const uint64_t reach = log_.Last().value + SlotLog::kGrowthMax;
+  auto slot_ok = [&](uint64_t slot) { return slot > 0 && slot <= reach; };
+  auto slots_valid = [&](const auto& values) {
     for (const pb::SlotValue& v : values) {
-      if (v.slot() == 0) return false;
+      if (!slot_ok(v.slot()) || !v.has_entry()) return false;
     }
     return true;
   };
@@ -76,7 +79,8 @@ bool Replica::WellFormed(const pb::Envelope& m) const {
     case pb::Envelope::kPrepare:
       return own_ballot(m.prepare().ballot());
     case pb::Envelope::kAccept:
-      return own_ballot(m.accept().ballot()) && m.accept().slot() > 0 && m.accept().has_entry();
+      return own_ballot(m.accept().ballot()) && slot_ok(m.accept().slot()) &&
+             m.accept().has_entry();
     case pb::Envelope::kHeartbeat:
       return own_ballot(m.heartbeat().ballot());
     case pb::Envelope::kPromise:
@@ -222,7 +226,7 @@ void Replica::Persist(PersistOp op) { ready_.persist.push_back(std::move(op)); }
 
 void Replica::MarkChosen(Slot slot, EntryRef entry) {
   PAXCRON_ASSERT(slot.value > 0);
-  SlotState& s = log_[slot];
+  SlotState& s = log_.Mutable(slot);
   if (s.chosen) return;  // learned already; a value, once chosen, never changes
   s.chosen = true;
   if (entry != nullptr) s.entry = std::move(entry);
@@ -233,16 +237,16 @@ void Replica::MarkChosen(Slot slot, EntryRef entry) {
 }
 
 void Replica::AdvanceCommit() {
-  for (auto it = log_.upper_bound(commit_index_);
-       it != log_.end() && it->first == commit_index_.Next() && it->second.chosen; ++it) {
-    commit_index_ = it->first;
+  for (const SlotState* s = log_.Find(commit_index_.Next()); s != nullptr && s->chosen;
+       s = log_.Find(commit_index_.Next())) {
+    commit_index_ = commit_index_.Next();
   }
   known_cluster_commit_ = std::max(known_cluster_commit_, commit_index_);
   while (applied_index_ < commit_index_) {
     applied_index_ = applied_index_.Next();
-    const SlotState& s = log_.at(applied_index_);
-    PAXCRON_ASSERT(s.chosen);
-    ready_.committed.push_back(Committed{applied_index_, s.entry});
+    const SlotState* s = log_.Find(applied_index_);
+    PAXCRON_ASSERT(s != nullptr && s->chosen);
+    ready_.committed.push_back(Committed{applied_index_, s->entry});
   }
 }
 
@@ -250,11 +254,10 @@ void Replica::AdvanceCommit() {
 // leader announces a slot as chosen only with that value: so a follower holding it learns it.
 void Replica::LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b, Now now) {
   known_cluster_commit_ = std::max(known_cluster_commit_, leader_commit);
-  for (auto it = log_.upper_bound(commit_index_); it != log_.end() && it->first <= leader_commit;
-       ++it) {
-    if (!it->second.chosen && it->second.accepted_ballot == b) {
-      MarkChosen(it->first, nullptr);
-    }
+  const Slot last = std::min(leader_commit, log_.Last());
+  for (Slot s = commit_index_.Next(); s <= last; s = s.Next()) {
+    const SlotState* state = log_.Find(s);
+    if (state != nullptr && !state->chosen && state->accepted_ballot == b) MarkChosen(s, nullptr);
   }
   MaybeRequestCatchup(from, leader_commit, now);
 }
@@ -279,14 +282,13 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
   pb::CatchupReply* reply = e.mutable_catchup_reply();
   reply->set_commit_index(commit_index_.value);
   const uint64_t last = std::min(m.to_slot(), m.from_slot() + config_.catchup_slots_max - 1);
-  for (auto it = log_.lower_bound(Slot(m.from_slot())); it != log_.end() && it->first.value <= last;
-       ++it) {
-    if (!it->second.chosen) continue;
+  log_.ForEach(Slot(m.from_slot()), Slot(last), [&](Slot slot, const SlotState& s) {
+    if (!s.chosen) return;
     pb::SlotValue* v = reply->add_values();
-    v->set_slot(it->first.value);
-    *v->mutable_entry() = *it->second.entry;
+    v->set_slot(slot.value);
+    *v->mutable_entry() = *s.entry;
     v->set_chosen(true);
-  }
+  });
   Send(from, std::move(e));
 }
 

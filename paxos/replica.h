@@ -27,13 +27,10 @@
 #include "common/status.h"
 #include "paxos/config.h"
 #include "paxos/paxos.pb.h"
+#include "paxos/slot_log.h"
 #include "paxos/types.h"
 
 namespace paxcron::paxos {
-
-// A slot's value. Values never change once created, so the log, the disk model, in-flight
-// proposals and committed output share one copy.
-using EntryRef = std::shared_ptr<const pb::Entry>;
 
 struct Now {
   LocalMicros mono_us = 0;  // monotonic local clock: leases and timers
@@ -50,14 +47,9 @@ struct PersistOp {
 };
 
 // What survives a crash: the acceptor's promise and every accepted or chosen value.
-struct DurableSlot {
-  Ballot accepted_ballot;  // zero when the value was learned chosen through catch-up
-  EntryRef entry;          // never null once stored
-  bool chosen = false;
-};
 struct DurableState {
   Ballot promised;
-  std::map<Slot, DurableSlot> slots;
+  SlotLog slots;
   void Apply(const PersistOp& op);
 };
 
@@ -180,7 +172,7 @@ class Replica {
 
   // Acceptor (durable: promised_ and log_).
   Ballot promised_;
-  std::map<Slot, SlotState> log_;
+  SlotLog log_;
   Grant grant_;
 
   // Learner.

@@ -45,18 +45,18 @@ void Replica::OnPrepare(NodeId from, const pb::Prepare& m, Now now) {
   // whatever might have been chosen (Paxos Made Simple, 2.2, phase 1b).
   pb::Envelope e;
   pb::Promise* p = e.mutable_promise();
-  uint32_t reported = 0;
-  for (auto it = log_.lower_bound(Slot(m.from_slot())); it != log_.end(); ++it) {
-    if (++reported > config_.promise_values_max) {
-      SendNack(from, m.ballot(), 0, true);  // too far behind: it must catch up first
-      return;
-    }
-    pb::SlotValue* v = p->add_values();
-    v->set_slot(it->first.value);
-    *v->mutable_ballot() = ToProto(it->second.accepted_ballot);
-    *v->mutable_entry() = *it->second.entry;
-    v->set_chosen(it->second.chosen);
+  const Slot from_slot(std::max<uint64_t>(m.from_slot(), 1));
+  if (log_.Last().value >= from_slot.value + config_.promise_values_max) {
+    SendNack(from, m.ballot(), 0, true);  // too far behind: it must catch up first
+    return;
   }
+  log_.ForEach(from_slot, log_.Last(), [&](Slot slot, const SlotState& s) {
+    pb::SlotValue* v = p->add_values();
+    v->set_slot(slot.value);
+    *v->mutable_ballot() = ToProto(s.accepted_ballot);
+    *v->mutable_entry() = *s.entry;
+    v->set_chosen(s.chosen);
+  });
   if (b > promised_) {
     promised_ = b;
     Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), nullptr});
@@ -86,7 +86,7 @@ void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
   }
   const Slot slot(m.slot());
   PAXCRON_ASSERT(slot.value > 0);
-  SlotState& s = log_[slot];
+  SlotState& s = log_.Mutable(slot);
   if (!s.chosen) {
     s.accepted_ballot = b;
     s.entry = std::make_shared<const pb::Entry>(m.entry());

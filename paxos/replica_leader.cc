@@ -70,8 +70,8 @@ void Replica::BecomeLeader(Now now) {
   // Re-propose every value that might have been chosen, in our ballot; fill holes with no-ops.
   for (Slot s = commit_index_.Next(); s <= last; s = s.Next()) {
     auto it = recovered_.find(s);
-    auto own = log_.find(s);
-    if (s <= commit_index_ || (own != log_.end() && own->second.chosen)) continue;
+    const SlotState* own = log_.Find(s);
+    if (s <= commit_index_ || (own != nullptr && own->chosen)) continue;
     if (it != recovered_.end() && it->second.chosen()) {
       MarkChosen(s, std::make_shared<const pb::Entry>(it->second.entry()));
     } else if (it != recovered_.end()) {

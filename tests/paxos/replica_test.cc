@@ -268,12 +268,13 @@ TEST(Replica, ClusterTimeNeverGoesBackEvenWhenTheWallClockDoes) {
   // Read the stamps back from the durable log of the leader.
   uint64_t previous = 0;
   int entries = 0;
-  for (const auto& [slot, s] : c.disk(leader).slots) {
-    if (!s.chosen || s.entry->noop()) continue;
+  const SlotLog& log = c.disk(leader).slots;
+  log.ForEach(Slot(1), log.Last(), [&](Slot, const DurableSlot& s) {
+    if (!s.chosen || s.entry->noop()) return;
     EXPECT_GE(s.entry->stamp_us(), previous);
     previous = s.entry->stamp_us();
     ++entries;
-  }
+  });
   EXPECT_EQ(entries, 2);
 }
 
@@ -339,6 +340,35 @@ TEST(Replica, ACandidatePersistsItsOwnBallotBeforeAnyPrepareLeaves) {
   EXPECT_EQ(ready.persist[0].kind, PersistOp::Kind::kPromise);
   EXPECT_EQ(ready.persist[0].ballot, r.ballot());
   EXPECT_FALSE(ready.messages.empty());  // the prepares, sent only after that write
+}
+
+TEST(SlotLog, GrowsDenselyAndReportsOnlySlotsWithValues) {
+  SlotLog log;
+  EXPECT_EQ(log.Last(), Slot(0));
+  EXPECT_EQ(log.Find(Slot(1)), nullptr);
+  log.Mutable(Slot(3)).entry = std::make_shared<const pb::Entry>();
+  EXPECT_EQ(log.Last(), Slot(3));
+  EXPECT_EQ(log.Find(Slot(2)), nullptr);  // a hole
+  EXPECT_NE(log.Find(Slot(3)), nullptr);
+  std::vector<uint64_t> seen;
+  log.Mutable(Slot(1)).entry = std::make_shared<const pb::Entry>();
+  log.ForEach(Slot(0), Slot(100), [&](Slot s, const DurableSlot&) { seen.push_back(s.value); });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 3}));
+}
+
+TEST(Replica, AMessageFarBeyondTheLogIsRejectedNotAllocated) {
+  Cluster c(3);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  const uint32_t node = leader == 1 ? 2 : 1;
+  pb::Envelope accept;
+  accept.set_from(leader);
+  accept.set_to(node);
+  *accept.mutable_accept()->mutable_ballot() = ToProto(c.r(leader).ballot());
+  accept.mutable_accept()->set_slot(uint64_t{1} << 40);
+  accept.mutable_accept()->mutable_entry();
+  c.r(node).Step(accept, c.NowOf());
+  EXPECT_EQ(c.r(node).invalid_messages(), 1u);
 }
 
 TEST(Replica, ProposingWithoutALeaderIsAnErrorNotACrash) {
