@@ -10,4 +10,7 @@ namespace paxcron::cmd {
 int RunSim(const std::vector<std::string>& args);
 void PrintSimHelp();
 
+int RunSchedule(const std::vector<std::string>& args);
+void PrintScheduleHelp();
+
 }  // namespace paxcron::cmd

@@ -17,6 +17,10 @@ void PrintHelp() {
       "  sim     run the deterministic fault-injecting simulator over one or many seeds and\n"
       "          check agreement, validity, lease safety, durability, replica state and\n"
       "          liveness (see 'paxcron sim --help')\n"
+      "  schedule\n"
+      "          print the next fire times of a cron expression in a time zone:\n"
+      "          next EXPR [--from T] [--count N] [--tz ZONE] [--job NAME]\n"
+      "          (see 'paxcron schedule --help')\n"
       "\n"
       "options:\n"
       "  --help  show this help\n");
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   if (command == "sim") return paxcron::cmd::RunSim(args);
+  if (command == "schedule") return paxcron::cmd::RunSchedule(args);
   std::fprintf(stderr, "paxcron: unknown command '%s' (try 'paxcron --help')\n", command.c_str());
   return 2;
 }

@@ -3,6 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libuv1-dev libprotobuf-dev protobuf-compiler
   libfmt-dev librapidcheck-dev libjemalloc-dev googletest libgtest-dev libgmock-dev clang-format)
+# The schedule language: the IANA tz database (tz/ reads its TZif files) and schedule_bench.
+packages+=(tzdata libbenchmark-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -289,9 +289,7 @@ void World::ApplyPartition(const FaultEvent& f) {
     case PartitionKind::kOneWay:
       // The pivot hears everyone but nobody hears it (or the reverse): an asymmetric failure.
       kind = (f.mask & 1) ? "one-way-out" : "one-way-in";
-      if (f.partition == PartitionKind::kOneWay && CurrentLeader() != 0 && (f.mask & 2)) {
-        pivot = CurrentLeader();
-      }
+      if (CurrentLeader() != 0 && (f.mask & 2)) pivot = CurrentLeader();  // often the leader
       isolate(pivot, (f.mask & 1) == 0, (f.mask & 1) != 0);
       break;
     case PartitionKind::kRandomLinks: {
