@@ -1,0 +1,83 @@
+// The replicated cron state machine: the job table, which launches have begun and how each
+// ended, the run history, and the per-job cursor of scheduled times. Every replica applies the
+// same commands in the same order and so holds the same state: followers can take over at once
+// (MISSION.md, "Followers").
+//
+// Deterministic: time comes only from the log (each entry's cluster-time stamp, clamped so it
+// never goes back), never from a clock. Invariants it keeps, whatever the commands:
+//   - a scheduled time of a job is begun at most once: launch-begin is accepted only for the
+//     job's cursor (its next scheduled time), a queued backfill time or a pending run-now
+//     request, each of which is consumed by it;
+//   - a run's outcome is recorded at most once, and only for a run that has begun;
+//   - history is bounded per job, but a run that has begun and not ended is never dropped.
+// A command that would break a rule is rejected: the state is unchanged, the error says why,
+// and every replica rejects it alike. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "cron/cron.pb.h"
+#include "cron/job_spec.h"
+
+namespace paxcron::cron {
+
+constexpr size_t kManualRequestsMax = 16;  // pending run-now requests per job
+constexpr size_t kBackfillMax = 1000;      // scheduled times one backfill may queue
+
+class CronStateMachine {
+ public:
+  // `zones` must outlive the state machine.
+  explicit CronStateMachine(const ZoneSource& zones) : zones_(&zones) {}
+
+  // Applies one command chosen in the log, stamped with the entry's cluster time.
+  Status Apply(const pb::Command& command, int64_t stamp_us);
+
+  pb::Snapshot TakeSnapshot() const;
+  // Replaces the whole state. Bad snapshots (unknown zones, invalid specs) are rejected whole.
+  Status LoadSnapshot(const pb::Snapshot& snapshot);
+
+  const pb::JobState* FindJob(std::string_view name) const;
+  // Every run that has begun and not ended, in (job, scheduled time) order: what a new leader
+  // must conclude before anything else (MISSION.md, "Followers").
+  std::vector<pb::RunRecord> Unfinished() const;
+  int64_t cluster_time_us() const { return cluster_time_us_; }
+  size_t job_count() const { return jobs_.size(); }
+  uint64_t commands_rejected() const { return commands_rejected_; }
+  // A stable hash of the whole state (its deterministic snapshot encoding).
+  uint64_t Checksum() const;
+
+ private:
+  struct Job {
+    pb::JobState state;
+    Schedule schedule;
+    const ZoneRules* zone;
+  };
+
+  Status ApplyPut(const pb::PutJob& m);
+  Status ApplyLaunchBegin(const pb::LaunchBegin& m);
+  Status ApplyLaunchEnd(const pb::LaunchEnd& m);
+  Status ApplySkip(const pb::SkipRun& m);
+  Status ApplyRunNow(const pb::RunNow& m);
+  Status ApplyBackfill(const pb::Backfill& m);
+
+  Result<Job*> MutableJob(std::string_view name);
+  // Consumes scheduled time `t` of `job`: the cursor (advanced to the next time) or a queued
+  // backfill time. Error if `t` is neither.
+  Status ConsumeScheduledTime(Job& job, int64_t t);
+  Result<int64_t> NextFireAfter(const Job& job, int64_t after_s) const;
+  void TrimHistory(Job& job);
+  int64_t now_s() const;
+
+  const ZoneSource* zones_;
+  std::map<std::string, Job, std::less<>> jobs_;  // ordered: snapshots and checksums are stable
+  int64_t cluster_time_us_ = 0;
+  uint64_t commands_applied_ = 0;
+  uint64_t commands_rejected_ = 0;
+};
+
+}  // namespace paxcron::cron
