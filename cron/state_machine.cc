@@ -103,6 +103,12 @@ Result<int64_t> CronStateMachine::NextFireAfter(const Job& job, int64_t after_s)
   return NextFireTime(job.schedule, after_s, *job.zone);
 }
 
+Result<int64_t> CronStateMachine::NextFireAfter(std::string_view name, int64_t after_s) const {
+  auto it = jobs_.find(name);
+  if (it == jobs_.end()) return Status::Error(fmt::format("job {}: no such job", name));
+  return NextFireAfter(it->second, after_s);
+}
+
 Status CronStateMachine::ApplyPut(const pb::PutJob& m) {
   pb::JobSpec spec = m.spec();
   Result<CompiledJob> compiled = CompileJobSpec(spec, *zones_);

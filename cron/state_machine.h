@@ -42,6 +42,13 @@ class CronStateMachine {
   Status LoadSnapshot(const pb::Snapshot& snapshot);
 
   const pb::JobState* FindJob(std::string_view name) const;
+  // The job's first scheduled time strictly after `after_s`. Errors: no such job, or none.
+  Result<int64_t> NextFireAfter(std::string_view job, int64_t after_s) const;
+  // Calls f(state) for every job, in name order.
+  template <typename F>
+  void ForEachJob(F&& f) const {
+    for (const auto& [name, job] : jobs_) f(job.state);
+  }
   // Every run that has begun and not ended, in (job, scheduled time) order: what a new leader
   // must conclude before anything else (MISSION.md, "Followers").
   std::vector<pb::RunRecord> Unfinished() const;

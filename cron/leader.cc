@@ -1,0 +1,393 @@
+#include "cron/leader.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+
+#include "cron/civil_time.h"
+#include "cron/run_name.h"
+
+namespace paxcron::cron {
+namespace {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+pb::Command BeginCommand(const std::string& job, int64_t t, bool manual, uint64_t epoch) {
+  pb::Command c;
+  pb::LaunchBegin* b = c.mutable_launch_begin();
+  b->set_job(job);
+  b->set_scheduled_s(t);
+  b->set_manual(manual);
+  b->set_epoch(epoch);
+  return c;
+}
+
+pb::Command SkipCommand(const std::string& job, int64_t t, std::string reason) {
+  pb::Command c;
+  c.mutable_skip_run()->set_job(job);
+  c.mutable_skip_run()->set_scheduled_s(t);
+  c.mutable_skip_run()->set_reason(std::move(reason));
+  return c;
+}
+
+}  // namespace
+
+const char* LaunchStatusName(LaunchStatus s) {
+  switch (s) {
+    case LaunchStatus::kStarted:
+      return "started";
+    case LaunchStatus::kAlreadyExists:
+      return "already_exists";
+    case LaunchStatus::kRejected:
+      return "rejected";
+    case LaunchStatus::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+const char* LookupStatusName(LookupStatus s) {
+  switch (s) {
+    case LookupStatus::kFound:
+      return "found";
+    case LookupStatus::kAbsent:
+      return "absent";
+    case LookupStatus::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+void CronLeader::Start(uint64_t epoch, int64_t now_us) {
+  Stop();
+  active_ = true;
+  epoch_ = epoch;
+  // Every launch that has begun and not ended must be concluded first (MISSION.md, "Followers").
+  for (const pb::RunRecord& r : sm_->Unfinished()) {
+    Result<ParsedRunName> name = ParseRunName(r.run_name());
+    PAXCRON_ASSERT(name.ok());  // the state machine only records canonical names
+    AdoptRun(r, name.value().job, true, now_us);
+  }
+  sm_->ForEachJob([&](const pb::JobState& job) {
+    PushDue(job.spec().name());
+    ProposeNextBackfillOrManual(job, now_us);
+  });
+}
+
+void CronLeader::Stop() {
+  active_ = false;
+  tasks_.clear();
+  proposals_.clear();
+  due_ = {};
+  reconciling_ = 0;
+  out_ = LeaderOutput{};
+}
+
+// A run begun before this leader started has been concluded. When the last one is, the runs
+// held back meanwhile may go: one pass over the jobs, once per leadership.
+void CronLeader::ReconciledOne(int64_t now_us) {
+  PAXCRON_ASSERT(reconciling_ > 0);
+  if (--reconciling_ > 0) return;
+  sm_->ForEachJob([&](const pb::JobState& job) { ProposeNextBackfillOrManual(job, now_us); });
+}
+
+void CronLeader::PushDue(const std::string& job) {
+  const pb::JobState* state = sm_->FindJob(job);
+  if (state == nullptr || state->paused() || state->next_fire_s() == kNever) return;
+  due_.emplace(state->next_fire_s(), job);
+}
+
+// Starts tracking a run that has begun: ours (launch it now) or an earlier leader's (look it up
+// first, after the request deadline: it may be in flight still).
+void CronLeader::AdoptRun(const pb::RunRecord& record, const std::string& job, bool reconciling,
+                          int64_t now_us) {
+  Task task;
+  task.job = job;
+  task.scheduled_s = record.scheduled_s();
+  task.manual = record.manual();
+  task.reconciling = reconciling;
+  if (reconciling) {
+    task.phase = Phase::kWaitBeforeLookup;
+    task.wake_us = now_us + options_.lookup_after_unknown_us;
+    task.unknown_since_us = now_us;
+  }
+  auto [it, inserted] = tasks_.emplace(record.run_name(), std::move(task));
+  if (!inserted) return;  // tracked already
+  if (reconciling) {
+    ++reconciling_;
+  } else {
+    Launch(it->first, it->second);
+  }
+}
+
+void CronLeader::Launch(const std::string& run, Task& task) {
+  const pb::JobState* job = sm_->FindJob(task.job);
+  if (job == nullptr) return;  // deleted meanwhile: nothing to launch
+  task.phase = Phase::kLaunching;
+  ++task.launches;
+  out_.launches.push_back(LaunchRequest{run, job->spec(), task.scheduled_s, epoch_});
+}
+
+void CronLeader::ProposeBeginOrSkip(const std::string& job, pb::Command command, int64_t now_us) {
+  proposals_[job] = now_us;
+  out_.proposals.push_back(std::move(command));
+}
+
+void CronLeader::ProposeEnd(const std::string& run, Task& task, pb::RunState outcome,
+                            std::string reason, int64_t now_us) {
+  task.phase = Phase::kEndProposed;
+  task.wake_us = now_us + options_.proposal_timeout_us;
+  task.end.Clear();
+  task.end.mutable_launch_end()->set_run_name(run);
+  task.end.mutable_launch_end()->set_outcome(outcome);
+  task.end.mutable_launch_end()->set_reason(std::move(reason));
+  out_.proposals.push_back(task.end);
+}
+
+// Backfilled times and run-now requests are launched one at a time per job, like due runs.
+void CronLeader::ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us) {
+  const std::string& name = job.spec().name();
+  if (Reconciling() || proposals_.contains(name)) return;
+  if (job.manual_requests_s_size() > 0) {
+    ProposeBeginOrSkip(name, BeginCommand(name, job.manual_requests_s(0), true, epoch_), now_us);
+  } else if (job.backfill_s_size() > 0 && !job.paused()) {
+    ProposeBeginOrSkip(name, BeginCommand(name, job.backfill_s(0), false, epoch_), now_us);
+  }
+}
+
+void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
+  const std::string& name = job.spec().name();
+  const pb::JobSpec& spec = job.spec();
+  const int64_t late_us = now_us - t * 1'000'000;
+  if (spec.overlap() == pb::OVERLAP_FORBID) {
+    for (const pb::RunRecord& r : job.history()) {
+      if (r.state() == pb::RUN_BEGUN) {
+        ProposeBeginOrSkip(name, SkipCommand(name, t, "overlap: " + r.run_name() + " still runs"),
+                           now_us);
+        return;
+      }
+    }
+  }
+  if (spec.deadline_s() > 0 && late_us > static_cast<int64_t>(spec.deadline_s()) * 1'000'000) {
+    ProposeBeginOrSkip(name,
+                       SkipCommand(name, t,
+                                   fmt::format("deadline: {}s late, deadline {}s",
+                                               late_us / 1'000'000, spec.deadline_s())),
+                       now_us);
+    return;
+  }
+  if (late_us > options_.missed_grace_us) {
+    // Missed while no leader could launch it: the job's policy decides (MISSION.md).
+    const Result<int64_t> next = sm_->NextFireAfter(name, t);
+    const bool later_due = next.ok() && next.value() * 1'000'000 <= now_us;
+    bool skip =
+        spec.missed() == pb::MISSED_SKIP || (spec.missed() == pb::MISSED_LATEST && later_due);
+    if (spec.missed() == pb::MISSED_ALL) {
+      // Run at most max_catchup of the missed times, the newest ones: skip this one if that
+      // many later times were missed too.
+      const int64_t missed_before_us = now_us - options_.missed_grace_us;
+      uint32_t missed_after = 0;
+      for (Result<int64_t> n = next;
+           n.ok() && n.value() * 1'000'000 < missed_before_us && missed_after < spec.max_catchup();
+           n = sm_->NextFireAfter(name, n.value())) {
+        ++missed_after;
+      }
+      skip = missed_after >= spec.max_catchup();
+    }
+    if (skip) {
+      ProposeBeginOrSkip(
+          name,
+          SkipCommand(name, t,
+                      fmt::format("missed: {}s late when a leader could first launch it "
+                                  "(missed={})",
+                                  late_us / 1'000'000, pb::Missed_Name(spec.missed()))),
+          now_us);
+      return;
+    }
+  }
+  ProposeBeginOrSkip(name, BeginCommand(name, t, false, epoch_), now_us);
+}
+
+void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t now_us) {
+  if (!active_) return;
+  auto job_of = [&](const std::string& job) {
+    proposals_.erase(job);
+    PushDue(job);
+    if (const pb::JobState* state = sm_->FindJob(job)) ProposeNextBackfillOrManual(*state, now_us);
+  };
+  switch (command.op_case()) {
+    case pb::Command::kLaunchBegin: {
+      const pb::LaunchBegin& b = command.launch_begin();
+      if (accepted) {
+        const std::string run = b.manual() ? ManualRunName(b.job(), b.scheduled_s())
+                                           : RunName(b.job(), b.scheduled_s());
+        pb::RunRecord record;
+        record.set_run_name(run);
+        record.set_scheduled_s(b.scheduled_s());
+        record.set_manual(b.manual());
+        // Chosen: only now may the launcher be called. A begin from another epoch is an earlier
+        // leader's, applied after we started: its fate is unknown, so it is looked up first.
+        AdoptRun(record, b.job(), b.epoch() != epoch_, now_us);
+      }
+      job_of(b.job());
+      break;
+    }
+    case pb::Command::kSkipRun:
+      job_of(command.skip_run().job());
+      break;
+    case pb::Command::kLaunchEnd: {
+      auto it = tasks_.find(command.launch_end().run_name());
+      if (accepted && it != tasks_.end()) {
+        if (it->second.reconciling) ReconciledOne(now_us);
+        const std::string job = it->second.job;
+        tasks_.erase(it);
+        if (const pb::JobState* state = sm_->FindJob(job))
+          ProposeNextBackfillOrManual(*state, now_us);
+      }
+      break;
+    }
+    case pb::Command::kPutJob:
+      job_of(command.put_job().spec().name());
+      break;
+    case pb::Command::kResumeJob:
+      job_of(command.resume_job().name());
+      break;
+    case pb::Command::kRunNow:
+      job_of(command.run_now().job());
+      break;
+    case pb::Command::kBackfill:
+      job_of(command.backfill().job());
+      break;
+    case pb::Command::kDeleteJob:
+    case pb::Command::kPauseJob:
+    case pb::Command::OP_NOT_SET:
+      break;  // stale heap entries are dropped when they come up
+  }
+}
+
+void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int64_t now_us) {
+  auto it = tasks_.find(run);
+  if (!active_ || it == tasks_.end() || it->second.phase != Phase::kLaunching) return;
+  Task& task = it->second;
+  switch (status) {
+    case LaunchStatus::kStarted:
+      ProposeEnd(run, task, pb::RUN_STARTED, "", now_us);
+      return;
+    case LaunchStatus::kAlreadyExists:
+      ProposeEnd(run, task, pb::RUN_ALREADY_EXISTED, "the scheduler already had it", now_us);
+      return;
+    case LaunchStatus::kRejected:
+      ProposeEnd(run, task, pb::RUN_FAILED, "rejected by the scheduler", now_us);
+      return;
+    case LaunchStatus::kUnknown:
+      // Never retry blindly: wait out the request deadline, then look the run up by name.
+      task.phase = Phase::kWaitBeforeLookup;
+      task.wake_us = now_us + options_.lookup_after_unknown_us;
+      if (task.unknown_since_us < 0) task.unknown_since_us = now_us;
+      return;
+  }
+}
+
+void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int64_t now_us) {
+  auto it = tasks_.find(run);
+  if (!active_ || it == tasks_.end() || it->second.phase != Phase::kLookingUp) return;
+  Task& task = it->second;
+  switch (status) {
+    case LookupStatus::kFound:
+      ProposeEnd(run, task, pb::RUN_STARTED, "found by lookup", now_us);
+      return;
+    case LookupStatus::kAbsent:
+      // Certainly never started. Launch it (again), a bounded number of times.
+      if (task.launches >= options_.launch_attempts_max) {
+        ProposeEnd(run, task, pb::RUN_FAILED,
+                   fmt::format("not started after {} launches", task.launches), now_us);
+        return;
+      }
+      if (task.reconciling) {
+        task.reconciling = false;  // its fate is known now: it did not start
+        ReconciledOne(now_us);
+      }
+      task.unknown_since_us = -1;
+      Launch(run, task);
+      return;
+    case LookupStatus::kUnknown: {
+      const pb::JobState* job = sm_->FindJob(task.job);
+      if (now_us - task.unknown_since_us > options_.unknown_timeout_us && job != nullptr) {
+        if (job->spec().on_unknown() == pb::ON_UNKNOWN_SKIP) {
+          // Fail closed: where in doubt, skip rather than risk a second launch.
+          ProposeEnd(run, task, pb::RUN_SKIPPED, "fate unknown: the scheduler did not answer",
+                     now_us);
+          return;
+        }
+        if (task.reconciling) {
+          task.reconciling = false;
+          ReconciledOne(now_us);
+        }
+        Launch(run, task);  // on_unknown=relaunch: the job's owner chose this risk
+        return;
+      }
+      task.phase = Phase::kWaitBeforeLookup;
+      task.wake_us = now_us + options_.retry_backoff_us;
+      return;
+    }
+  }
+}
+
+void CronLeader::Tick(int64_t now_us) {
+  if (!active_) return;
+  for (auto& [run, task] : tasks_) {
+    if (task.wake_us > now_us) continue;
+    if (task.phase == Phase::kWaitBeforeLookup) {
+      task.phase = Phase::kLookingUp;
+      out_.lookups.push_back(LookupRequest{run});
+    } else if (task.phase == Phase::kEndProposed) {
+      task.wake_us = now_us + options_.proposal_timeout_us;  // lost (a leader change): resend
+      out_.proposals.push_back(task.end);
+    }
+  }
+  // Proposals that were never applied (lost with a leader change) may be made again.
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (now_us - it->second < options_.proposal_timeout_us) {
+      ++it;
+      continue;
+    }
+    const std::string job = it->first;
+    it = proposals_.erase(it);
+    PushDue(job);
+    if (const pb::JobState* state = sm_->FindJob(job)) ProposeNextBackfillOrManual(*state, now_us);
+  }
+  if (Reconciling()) return;  // conclude every partial launch before going on
+  while (!due_.empty() && due_.top().first * 1'000'000 <= now_us) {
+    const auto [t, name] = due_.top();
+    due_.pop();
+    const pb::JobState* job = sm_->FindJob(name);
+    // Stale entries (the cursor moved, the job was paused or deleted) are dropped here.
+    if (job == nullptr || job->paused() || job->next_fire_s() != t || proposals_.contains(name)) {
+      continue;
+    }
+    DecideDue(*job, t, now_us);
+  }
+}
+
+int64_t CronLeader::NextWakeupUs() const {
+  if (!active_) return kNever;
+  int64_t wake = kNever;
+  if (!due_.empty() && !Reconciling()) wake = std::min(wake, due_.top().first * 1'000'000);
+  for (const auto& [run, task] : tasks_) {
+    if (task.phase == Phase::kWaitBeforeLookup || task.phase == Phase::kEndProposed) {
+      wake = std::min(wake, task.wake_us);
+    }
+  }
+  for (const auto& [job, at] : proposals_) {
+    wake = std::min(wake, at + options_.proposal_timeout_us);
+  }
+  return wake;
+}
+
+LeaderOutput CronLeader::TakeOutput() {
+  LeaderOutput out = std::move(out_);
+  out_ = LeaderOutput{};
+  return out;
+}
+
+}  // namespace paxcron::cron
