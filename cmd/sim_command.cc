@@ -107,6 +107,16 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<uint64_t> n = number(1, 3);
       if (!n.ok()) return n.status();
       out.options.intensity = static_cast<uint32_t>(n.value());
+    } else if (flag == "--jobs") {
+      Result<uint64_t> n = number(0, 100'000);
+      if (!n.ok()) return n.status();
+      out.options.cron_jobs = static_cast<uint32_t>(n.value());
+    } else if (flag == "--scheduler") {
+      Result<std::string> v = value();
+      if (!v.ok()) return v.status();
+      Result<sim::SchedulerMode> m = sim::ParseSchedulerMode(v.value());
+      if (!m.ok()) return m.status();
+      out.options.scheduler = m.value();
     } else if (flag == "--proposals") {
       Result<uint64_t> n = number(0, 100'000);
       if (!n.ok()) return n.status();

@@ -63,7 +63,8 @@ void CronLeader::Start(uint64_t epoch, int64_t now_us) {
   active_ = true;
   epoch_ = epoch;
   // Every launch that has begun and not ended must be concluded first (MISSION.md, "Followers").
-  for (const pb::RunRecord& r : sm_->Unfinished()) {
+  for (const pb::RunRecord& r :
+       options_.bug_no_reconcile ? std::vector<pb::RunRecord>() : sm_->Unfinished()) {
     Result<ParsedRunName> name = ParseRunName(r.run_name());
     PAXCRON_ASSERT(name.ok());  // the state machine only records canonical names
     AdoptRun(r, name.value().job, true, now_us);
@@ -130,6 +131,17 @@ void CronLeader::Launch(const std::string& run, Task& task) {
 
 void CronLeader::ProposeBeginOrSkip(const std::string& job, pb::Command command, int64_t now_us) {
   proposals_[job] = now_us;
+  if (options_.bug_launch_before_commit && command.has_launch_begin()) {
+    // The bug: act on the announcement before a quorum has accepted it.
+    const pb::LaunchBegin& b = command.launch_begin();
+    pb::RunRecord record;
+    record.set_run_name(b.manual() ? ManualRunName(job, b.scheduled_s())
+                                   : RunName(job, b.scheduled_s()));
+    record.set_scheduled_s(b.scheduled_s());
+    record.set_manual(b.manual());
+    tasks_.erase(record.run_name());
+    AdoptRun(record, job, false, now_us);
+  }
   out_.proposals.push_back(std::move(command));
 }
 
@@ -227,7 +239,9 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
         record.set_manual(b.manual());
         // Chosen: only now may the launcher be called. A begin from another epoch is an earlier
         // leader's, applied after we started: its fate is unknown, so it is looked up first.
-        AdoptRun(record, b.job(), b.epoch() != epoch_, now_us);
+        if (b.epoch() == epoch_ || !options_.bug_no_reconcile) {
+          AdoptRun(record, b.job(), b.epoch() != epoch_, now_us);
+        }
       }
       job_of(b.job());
       break;
@@ -280,6 +294,10 @@ void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int
       ProposeEnd(run, task, pb::RUN_FAILED, "rejected by the scheduler", now_us);
       return;
     case LaunchStatus::kUnknown:
+      if (options_.bug_retry_without_lookup) {
+        Launch(run, task);  // the bug: a blind retry, while the first request may have worked
+        return;
+      }
       // Never retry blindly: wait out the request deadline, then look the run up by name.
       task.phase = Phase::kWaitBeforeLookup;
       task.wake_us = now_us + options_.lookup_after_unknown_us;

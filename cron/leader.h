@@ -42,6 +42,11 @@ struct LeaderOptions {
   int64_t unknown_timeout_us = 120'000'000;  // fate unknown this long: apply `on_unknown`
   int64_t proposal_timeout_us = 10'000'000;  // a proposal not applied by then may be resent
   uint32_t launch_attempts_max = 3;          // launches of one run whose absence was confirmed
+
+  // Classic mistakes, for the simulator's checkers to catch (tests/sim/cron_bug_test.cc).
+  bool bug_launch_before_commit = false;  // launch when proposing launch-begin, not once chosen
+  bool bug_retry_without_lookup = false;  // relaunch at once after an unknown outcome
+  bool bug_no_reconcile = false;          // a new leader ignores launches begun before it
 };
 
 struct LeaderOutput {

@@ -105,6 +105,23 @@ void Checkers::OnLeaseExtend(uint32_t node, int64_t true_expiry_us) {
 
 void Checkers::OnLeaseEnd(uint32_t node) { leases_[node].held = false; }
 
+void Checkers::OnCronStart(int64_t t_us, const std::string& name, size_t starts_of_name,
+                           uint32_t node, uint64_t epoch, int64_t sent_us, bool sender_held_lease) {
+  if (starts_of_name > 1) {
+    Fail("at-most-once", t_us,
+         fmt::format("run {} started {} times; the latest by node {} (epoch {}, request sent at "
+                     "t={}us)",
+                     name, starts_of_name, node, epoch, sent_us));
+    return;
+  }
+  if (!sender_held_lease) {
+    Fail("fencing", t_us,
+         fmt::format("run {} started by a request node {} sent at t={}us (epoch {}) while it did "
+                     "not hold the lease",
+                     name, node, sent_us, epoch));
+  }
+}
+
 void Checkers::OnLiveness(int64_t t_us, bool ok, const std::string& detail) {
   if (!ok) Fail("liveness", t_us, detail);
 }

@@ -40,6 +40,15 @@ class Checkers {
   void OnLeaseExtend(uint32_t node, int64_t true_expiry_us);
   void OnLeaseEnd(uint32_t node);
   void OnLiveness(int64_t t_us, bool ok, const std::string& detail);
+  // Cron runs: a job started on the datacenter scheduler (the oracle). `starts_of_name` counts
+  // every start of that name so far; `sender_held_lease` is the lease checker's verdict, on true
+  // time, for the node that sent the request, at the moment it sent it.
+  void OnCronStart(int64_t t_us, const std::string& name, size_t starts_of_name, uint32_t node,
+                   uint64_t epoch, int64_t sent_us, bool sender_held_lease);
+  // Any other violation found by the simulator itself (for example the final history check).
+  void Report(const char* checker, int64_t t_us, std::string detail) {
+    Fail(checker, t_us, std::move(detail));
+  }
 
   bool failed() const { return violation_.has_value(); }
   const Violation& violation() const { return *violation_; }

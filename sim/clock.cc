@@ -22,7 +22,7 @@ int64_t NodeClock::TrueAt(int64_t local_us) const {
 
 int64_t NodeClock::Wall(int64_t true_us, Prng& rng) const {
   const int64_t jitter = jitter_us_ > 0 ? rng.RangeSigned(-jitter_us_, jitter_us_) : 0;
-  return Mono(true_us) + wall_offset_us_ + jitter;
+  return kSimWallEpochUs + (Mono(true_us) - mono_base_us_) + wall_offset_us_ + jitter;
 }
 
 }  // namespace paxcron::sim

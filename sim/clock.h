@@ -1,10 +1,10 @@
 // A simulated node's clocks, as functions of true (simulated) time.
 //
 // The monotonic clock (leases, timers) runs at a constant rate 1 + drift_ppm / 1e6 from an
-// arbitrary base: it never steps. The wall clock (only used to stamp log entries) is the
-// monotonic clock plus an offset that can step, plus a small read jitter. Keeping the rate
-// constant per run makes the inverse (the true time at which a local deadline falls) exact, which
-// is what the lease checker needs. Thread-compatible.
+// arbitrary base: it never steps. The wall clock (stamps on log entries, cron schedules) runs at
+// the same rate from kSimWallEpochUs, plus an offset that can step, plus a small read jitter.
+// Keeping the rate constant per run makes the inverse (the true time at which a local deadline
+// falls) exact, which is what the lease checker needs. Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,9 @@
 #include "common/prng.h"
 
 namespace paxcron::sim {
+
+// Simulated wall clocks start near 2026-11-27T00:00:00Z, so run names and stamps read naturally.
+constexpr int64_t kSimWallEpochUs = int64_t{1'795'737'600} * 1'000'000;
 
 class NodeClock {
  public:

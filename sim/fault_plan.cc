@@ -106,6 +106,29 @@ FaultPlan GenerateFaultPlan(const SimOptions& o, Prng& rng) {
   if (o.faults.reorder) {
     AddWindows(o, reorder_rng, FaultEvent::Kind::kReorder, 300'000, plan.events);
   }
+  Prng scheduler_rng = rng.Fork();  // forked last: plans without cron jobs are unchanged
+  if (o.faults.scheduler && o.cron_jobs > 0) {
+    for (int64_t t = Gap(scheduler_rng, 2 * kSecond, 30 * kSecond, o.intensity); t < o.duration_us;
+         t += Gap(scheduler_rng, 5 * kSecond, 60 * kSecond, o.intensity)) {
+      FaultEvent e;
+      e.at_us = t;
+      e.kind = FaultEvent::Kind::kSchedulerDown;
+      e.duration_us = scheduler_rng.RangeSigned(200'000, 10 * kSecond);
+      plan.events.push_back(e);
+    }
+  }
+  Prng pause_rng = rng.Fork();
+  if (o.faults.crash && o.cron_jobs > 0) {
+    for (int64_t t = Gap(pause_rng, 2 * kSecond, 20 * kSecond, o.intensity); t < o.duration_us;
+         t += Gap(pause_rng, 5 * kSecond, 40 * kSecond, o.intensity)) {
+      FaultEvent e;
+      e.at_us = t;
+      e.kind = FaultEvent::Kind::kPause;
+      e.node = pause_rng.Chance(700'000) ? 0 : static_cast<uint32_t>(pause_rng.Range(1, o.nodes));
+      e.duration_us = pause_rng.RangeSigned(500'000, 6 * kSecond);
+      plan.events.push_back(e);
+    }
+  }
   std::stable_sort(plan.events.begin(), plan.events.end(),
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   return plan;
@@ -129,6 +152,10 @@ std::string DescribeEvent(const FaultEvent& e) {
       return fmt::format("reorder={}ppm", e.param);
     case FaultEvent::Kind::kClockStep:
       return fmt::format("clock_step node={} {}us", e.node, e.delta_us);
+    case FaultEvent::Kind::kSchedulerDown:
+      return fmt::format("scheduler_down for={}us", e.duration_us);
+    case FaultEvent::Kind::kPause:
+      return fmt::format("pause node={} for={}us", e.node, e.duration_us);
   }
   return "?";
 }

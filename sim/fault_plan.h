@@ -22,7 +22,10 @@ struct FaultEvent {
     kLoss,      // set message loss to param per million (0 ends the window)
     kDup,
     kReorder,
-    kClockStep,  // step `node`'s wall clock by delta_us
+    kClockStep,      // step `node`'s wall clock by delta_us
+    kSchedulerDown,  // the datacenter scheduler answers nothing for duration_us (cron runs)
+    kPause,          // `node` (0: the leader) stops for duration_us, then carries on (a long GC
+                     // pause, SIGSTOP, a frozen VM): it wakes with stale beliefs
   };
   int64_t at_us = 0;
   Kind kind = Kind::kHeal;

@@ -7,9 +7,10 @@
 namespace paxcron::sim {
 
 const std::vector<std::string>& BugNames() {
-  static const std::vector<std::string> names = {"no-phase1-recovery", "ack-before-persist",
-                                                 "lease-no-drift-margin", "no-lease-wait",
-                                                 "small-quorum"};
+  static const std::vector<std::string> names = {
+      "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
+      "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
+      "name-without-time",  "no-reconcile"};
   return names;
 }
 
@@ -22,7 +23,7 @@ Result<FaultSet> ParseFaults(std::string_view list) {
     const std::string_view word = list.substr(start, comma - start);
     if (word == "none") {
     } else if (word == "all") {
-      f.partition = f.crash = f.drop = f.dup = f.reorder = f.skew = true;
+      f.partition = f.crash = f.drop = f.dup = f.reorder = f.skew = f.scheduler = true;
     } else if (word == "partition") {
       f.partition = true;
     } else if (word == "crash") {
@@ -35,12 +36,14 @@ Result<FaultSet> ParseFaults(std::string_view list) {
       f.reorder = true;
     } else if (word == "skew") {
       f.skew = true;
+    } else if (word == "scheduler") {
+      f.scheduler = true;
     } else if (word == "skew-beyond-bound") {
       f.skew = f.skew_beyond_bound = true;
     } else {
       return Status::Error(fmt::format(
           "--faults: unknown fault '{}' (expected a comma list of none, partition, crash, drop, "
-          "dup, reorder, skew, skew-beyond-bound, all)",
+          "dup, reorder, skew, scheduler, skew-beyond-bound, all)",
           word));
     }
     start = comma + 1;
@@ -60,6 +63,16 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.core.no_lease_wait = true;
   } else if (name == "small-quorum") {
     b.core.small_quorum = true;
+  } else if (name == "retry-without-lookup") {
+    b.retry_without_lookup = true;
+  } else if (name == "launch-before-commit") {
+    b.launch_before_commit = true;
+  } else if (name == "stale-leader-launch") {
+    b.stale_leader_launch = true;
+  } else if (name == "name-without-time") {
+    b.name_without_time = true;
+  } else if (name == "no-reconcile") {
+    b.no_reconcile = true;
   } else {
     std::string known;
     for (const auto& n : BugNames()) known += (known.empty() ? "" : ", ") + n;

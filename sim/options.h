@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "paxos/config.h"
+#include "sim/dc_scheduler.h"
 
 namespace paxcron::sim {
 
@@ -20,13 +21,20 @@ struct FaultSet {
   bool reorder = false;
   bool skew = false;
   bool skew_beyond_bound = false;  // teaching mode: clocks drift far beyond the assumed bound
-  bool Any() const { return partition || crash || drop || dup || reorder || skew; }
+  bool scheduler = false;          // cron runs: the datacenter scheduler goes down for intervals
+  bool Any() const { return partition || crash || drop || dup || reorder || skew || scheduler; }
 };
 
 // The classic bugs a run can switch on (--inject-bug); the first four live in the core.
 struct BugSet {
   paxos::Bugs core;
   bool ack_before_persist = false;  // the driver replies before its writes are durable
+  // The cron layer's classic mistakes (with --jobs).
+  bool launch_before_commit = false;  // launch when proposing launch-begin, not once chosen
+  bool retry_without_lookup = false;  // relaunch at once after an unknown launch outcome
+  bool stale_leader_launch = false;   // no lease check before a launcher call
+  bool name_without_time = false;     // the scheduler sees the job name, not JOB@TIME
+  bool no_reconcile = false;          // a new leader ignores begun-not-ended launches
 };
 
 struct SimOptions {
@@ -41,6 +49,13 @@ struct SimOptions {
   uint32_t drift_bound_ppm = 10'000;       // what the lease assumes (1%)
   int64_t liveness_bound_us = 15'000'000;  // after healing, a proposal is chosen within this
   uint32_t intensity = 2;                  // 1 gentle .. 3 harsh: how often faults come
+
+  // The replicated cron (--jobs N > 0): N random jobs launched on a simulated scheduler.
+  uint32_t cron_jobs = 0;
+  SchedulerMode scheduler = SchedulerMode::kNamed;
+  int64_t request_deadline_us = 2'000'000;  // the plain scheduler refuses older requests
+  int64_t cron_settle_us = 60'000'000;      // the liveness phase of a cron run, before the final
+                                            // checks (every begun launch concluded)
 };
 
 Result<FaultSet> ParseFaults(std::string_view list);

@@ -68,9 +68,17 @@ std::unique_ptr<paxos::Replica> World::NewReplica(Node& n) {
 }
 
 void World::Pump(Node& n) {
+  // The cron leader loop may propose, which gives the replica new output: loop, boundedly.
+  for (int round = 0; round < 16; ++round) {
+    HandleReady(n);
+    if (!cron() || !CronStep(n)) return;
+  }
+}
+
+void World::HandleReady(Node& n) {
   PAXCRON_ASSERT(n.up);
   paxos::Ready ready = n.replica->TakeReady();
-  if (!ready.persist.empty() || !ready.committed.empty() || !n.disk.empty()) {
+  if (!ready.Empty() && (!ready.persist.empty() || !ready.committed.empty() || !n.disk.empty())) {
     if (options_.bugs.ack_before_persist) {
       // The bug: writes sit in a volatile cache until the next periodic flush, but replies and
       // applies go ahead as if they were durable.
@@ -134,20 +142,19 @@ void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
   const uint64_t value = paxos::EntryHash(entry);
   n.checksum = HashU64(value, n.checksum);
   stats_.slots_chosen = std::max(stats_.slots_chosen, n.applied);
+  if (cron()) ApplyCronCommands(n, entry, traced);
   // Values re-applied from disk after a restart were checked when first applied; the checksum
   // chain, compared once recovery ends (OnRecovered), covers every one of them.
   if (!traced) return;
-  {
-    trace_->Emitf(now_us_, n.id, "chosen", ",\"slot\":{},\"value\":\"{:016x}\",\"noop\":{}",
-                  c.slot.value, value, entry.noop() ? "true" : "false");
-  }
+  trace_->Emitf(now_us_, n.id, "chosen", ",\"slot\":{},\"value\":\"{:016x}\",\"noop\":{}",
+                c.slot.value, value, entry.noop() ? "true" : "false");
   checkers_.OnApplied(now_us_, n.id, c.slot.value, entry, value, n.checksum);
   if (!liveness_phase_) return;
   for (const auto& cmd : entry.commands()) {
     if ((cmd.id() >> 63) == 0) continue;
     if (++probe_applied_[cmd.id()] == options_.nodes && stats_.liveness_us < 0) {
       stats_.liveness_us = now_us_ - liveness_start_us_;
-      done_ = true;
+      done_ = !cron();  // a cron run goes on until it has settled
     }
   }
 }
@@ -212,6 +219,9 @@ void World::Crash(Node& n) {
   n.up = false;
   ++n.incarnation;
   n.replica.reset();
+  n.sm.reset();
+  n.leader.reset();
+  n.cron_tick_at_us = -1;
   n.wakeup_at_us = -1;
   n.role = paxos::Role::kFollower;
   ++stats_.crashes;
@@ -224,6 +234,7 @@ void World::Restart(Node& n) {
   n.applied = 0;
   n.checksum = kFnvOffset;
   trace_->Emit(now_us_, n.id, "restart");
+  if (cron()) ResetCron(n);  // rebuilt from the log the replica re-delivers
   n.replica = NewReplica(n);
   Pump(n);  // re-applies every chosen value found on disk
   checkers_.OnRecovered(now_us_, n.id, n.applied, n.checksum);

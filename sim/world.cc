@@ -27,7 +27,9 @@ World::World(const SimOptions& options, FaultPlan plan, Trace* trace)
       disk_rng_(HashU64(options.seed, 2)),
       client_rng_(HashU64(options.seed, 3)),
       clock_rng_(HashU64(options.seed, 4)),
-      node_rng_(HashU64(options.seed, 5)) {
+      node_rng_(HashU64(options.seed, 5)),
+      scheduler_(options.scheduler, options.request_deadline_us),
+      cron_rng_(HashU64(options.seed, 6)) {
   PAXCRON_ASSERT(options.nodes >= 1 && options.nodes <= 15);
   PAXCRON_ASSERT(plan_.clocks.size() == options.nodes);
   std::vector<paxos::NodeId> members;
@@ -56,18 +58,28 @@ void World::Schedule(int64_t t_us, Event::Kind kind, uint32_t node, uint64_t arg
 }
 
 RunResult World::Run() {
+  if (cron()) InitCron();
   for (uint32_t i = 1; i <= options_.nodes; ++i) {
     Node& n = nodes_[i];
+    if (cron()) ResetCron(n);
     n.replica = NewReplica(n);
     Pump(n);
   }
   for (size_t i = 0; i < plan_.events.size(); ++i) {
     Schedule(plan_.events[i].at_us, Event::Kind::kFault, 0, i);
   }
-  if (options_.proposals_per_sec > 0) Schedule(0, Event::Kind::kClient, 0, 0);
+  // A cron run's commands are the cron's own (jobs, launches); other runs get random commands.
+  if (cron()) {
+    Schedule(100'000, Event::Kind::kCronWorkload, 0, 0);
+  } else if (options_.proposals_per_sec > 0) {
+    Schedule(0, Event::Kind::kClient, 0, 0);
+  }
   Schedule(options_.duration_us, Event::Kind::kLiveness, 0, 0);
-  // The hard stop: nothing runs past the liveness deadline, whatever happens.
-  const int64_t end_us = options_.duration_us + options_.liveness_bound_us;
+  // The hard stop: nothing runs past the liveness deadline (or a cron run's settling), whatever
+  // happens.
+  const int64_t end_us =
+      options_.duration_us +
+      std::max(options_.liveness_bound_us, cron() ? options_.cron_settle_us : int64_t{0});
   while (!done_ && !queue_.empty() && !checkers_.failed()) {
     std::pop_heap(queue_.begin(), queue_.end(), std::greater<>());
     Event e = std::move(queue_.back());
@@ -92,6 +104,17 @@ RunResult World::Run() {
 
 void World::Dispatch(const Event& e) {
   Node* n = e.node != 0 ? &nodes_[e.node] : nullptr;
+  // A paused node handles nothing until it wakes: its events wait, in order. (Lease checks are
+  // the checker's bookkeeping of true time, which a pause does not stop.)
+  if (n != nullptr && now_us_ < n->paused_until_us && e.kind != Event::Kind::kLeaseCheck &&
+      e.kind != Event::Kind::kRestart) {
+    Event later = e;
+    later.t_us = n->paused_until_us;
+    later.seq = next_seq_++;
+    queue_.push_back(std::move(later));
+    std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
+    return;
+  }
   const bool stale = n != nullptr && (!n->up || e.incarnation != n->incarnation);
   switch (e.kind) {
     case Event::Kind::kDeliver: {
@@ -124,6 +147,7 @@ void World::Dispatch(const Event& e) {
       for (const auto& op : batch.ops) n->durable.Apply(op);
       for (const auto& m : batch.messages) SendMessage(m);
       for (const auto& c : batch.committed) ApplyCommitted(*n, c, true);
+      if (cron()) Pump(*n);  // the cron leader may have something to do with what was applied
       return;
     }
     case Event::Kind::kLeaseCheck:
@@ -153,7 +177,30 @@ void World::Dispatch(const Event& e) {
       Schedule(now_us_ + kProbeIntervalUs, Event::Kind::kProbe, 0, 0);
       return;
     }
+    case Event::Kind::kCronTick:
+      if (stale || static_cast<int64_t>(e.arg) != n->cron_tick_at_us) return;
+      n->cron_tick_at_us = -1;
+      Pump(*n);  // ticks the leader loop (CronStep)
+      return;
+    case Event::Kind::kCronWorkload:
+      CronWorkload();
+      return;
+    case Event::Kind::kSchedulerArrive:
+      OnSchedulerArrive(e.arg);
+      return;
+    case Event::Kind::kSchedulerReply:
+    case Event::Kind::kRpcTimeout:
+      OnSchedulerReply(e.arg, e.kind == Event::Kind::kRpcTimeout);
+      return;
+    case Event::Kind::kSchedulerUp:
+      if (now_us_ >= scheduler_down_until_us_) trace_->Emit(now_us_, 0, "scheduler_up");
+      return;
+    case Event::Kind::kSettled:
+      FinalCronChecks();
+      done_ = true;
+      return;
     case Event::Kind::kLivenessDeadline:
+      if (stats_.liveness_us >= 0) return;  // met already (a cron run keeps going to settle)
       checkers_.OnLiveness(
           now_us_, false,
           fmt::format("after healing at t={}us with every node up and connected, "
@@ -187,6 +234,11 @@ void World::StartLiveness() {
   }
   Schedule(now_us_, Event::Kind::kProbe, 0, 0);
   Schedule(now_us_ + options_.liveness_bound_us, Event::Kind::kLivenessDeadline, 0, 0);
+  if (cron()) {
+    // The scheduler comes back too; the cluster then gets time to conclude every launch.
+    scheduler_down_until_us_ = -1;
+    Schedule(now_us_ + options_.cron_settle_us, Event::Kind::kSettled, 0, 0);
+  }
 }
 
 uint32_t World::CurrentLeader() const {
@@ -241,6 +293,18 @@ void World::ApplyFault(const FaultEvent& f) {
       network_.conditions().reorder_per_million = f.param;
       trace_->Emitf(now_us_, 0, "net", ",\"reorder_ppm\":{}", f.param);
       return;
+    case FaultEvent::Kind::kSchedulerDown:
+      scheduler_down_until_us_ = std::max(scheduler_down_until_us_, now_us_ + f.duration_us);
+      trace_->Emitf(now_us_, 0, "scheduler_down", ",\"until\":{}", scheduler_down_until_us_);
+      Schedule(scheduler_down_until_us_, Event::Kind::kSchedulerUp, 0, 0);
+      return;
+    case FaultEvent::Kind::kPause: {
+      const uint32_t target = f.node != 0 ? f.node : CurrentLeader();
+      if (target == 0 || !nodes_[target].up) return;
+      nodes_[target].paused_until_us = now_us_ + f.duration_us;
+      trace_->Emitf(now_us_, target, "pause", ",\"until\":{}", nodes_[target].paused_until_us);
+      return;
+    }
     case FaultEvent::Kind::kClockStep:
       PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
       nodes_[f.node].clock.StepWall(f.delta_us);

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "common/prng.h"
+#include "cron/leader.h"
+#include "cron/state_machine.h"
 #include "paxos/replica.h"
 #include "sim/checkers.h"
 #include "sim/clock.h"
@@ -23,6 +25,7 @@
 #include "sim/network.h"
 #include "sim/options.h"
 #include "sim/trace.h"
+#include "tz/zone_cache.h"
 
 namespace paxcron::sim {
 
@@ -38,6 +41,10 @@ struct RunStats {
   uint64_t events = 0;
   int64_t simulated_us = 0;
   int64_t liveness_us = -1;  // time from healing to the first probe applied everywhere
+  // Cron runs (--jobs).
+  uint64_t runs_started = 0;  // starts seen by the scheduler (the oracle)
+  uint64_t runs_skipped = 0;  // skips recorded in the replicated history
+  uint64_t launch_rpcs = 0;
 };
 
 struct RunResult {
@@ -66,7 +73,15 @@ class World {
       kClient,
       kLiveness,
       kProbe,
-      kLivenessDeadline
+      kLivenessDeadline,
+      // Cron runs.
+      kCronTick,
+      kCronWorkload,
+      kSchedulerArrive,
+      kSchedulerReply,
+      kRpcTimeout,
+      kSchedulerUp,
+      kSettled
     };
     int64_t t_us;
     uint64_t seq;
@@ -101,6 +116,25 @@ class World {
     uint64_t lease_epoch = 0;
     int64_t lease_true_expiry_us = 0;
     uint64_t command_seq = 0;
+    // Cron runs: the node's replica of the cron state machine and its leader loop.
+    std::unique_ptr<cron::CronStateMachine> sm;
+    std::unique_ptr<cron::CronLeader> leader;
+    int64_t cron_tick_at_us = -1;
+    int64_t paused_until_us = -1;  // a paused node handles nothing before then
+  };
+  // A request to the datacenter scheduler, in flight.
+  struct Rpc {
+    uint32_t node = 0;
+    uint64_t incarnation = 0;
+    bool launch = true;          // else a lookup
+    std::string run_name;        // as the leader knows it
+    std::string scheduler_name;  // as the scheduler sees it (differs under name-without-time)
+    uint64_t epoch = 0;
+    int64_t sent_us = 0;
+    bool sender_held_lease = false;
+    bool resolved = false;
+    cron::LaunchStatus launch_status = cron::LaunchStatus::kUnknown;
+    cron::LookupStatus lookup_status = cron::LookupStatus::kUnknown;
   };
 
   void Schedule(int64_t t_us, Event::Kind kind, uint32_t node, uint64_t arg,
@@ -123,6 +157,20 @@ class World {
   void Crash(Node& n);
   void Restart(Node& n);
   std::unique_ptr<paxos::Replica> NewReplica(Node& n);
+  void HandleReady(Node& n);
+
+  // cron_driver.cc: the replicated cron on top (only with options.cron_jobs > 0).
+  bool cron() const { return options_.cron_jobs > 0; }
+  void InitCron();
+  void ResetCron(Node& n);
+  bool CronStep(Node& n);
+  void ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool traced);
+  void SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, uint64_t epoch);
+  void OnSchedulerArrive(uint64_t rpc_id);
+  void OnSchedulerReply(uint64_t rpc_id, bool timed_out);
+  void CronWorkload();
+  void FinalCronChecks();
+  int64_t CronWall(Node& n);
 
   SimOptions options_;
   FaultPlan plan_;
@@ -142,6 +190,16 @@ class World {
   std::map<uint64_t, uint32_t> probe_applied_;  // probe command id -> nodes that applied it
   RunStats stats_;
   Prng net_rng_, disk_rng_, client_rng_, clock_rng_, node_rng_;
+
+  // Cron runs.
+  tz::ZoneCache zones_;
+  DcScheduler scheduler_;
+  std::vector<cron::pb::JobSpec> job_specs_;
+  std::map<uint64_t, Rpc> rpcs_;
+  uint64_t rpc_id_ = 0;
+  int64_t scheduler_down_until_us_ = -1;
+  uint64_t cron_traced_slot_ = 0;  // cron events are traced once, at a slot's first apply
+  Prng cron_rng_;
 };
 
 }  // namespace paxcron::sim

@@ -1,0 +1,325 @@
+// The replicated cron in the simulator (runs with --jobs N): every node applies the cron
+// commands chosen in the log to its own CronStateMachine; the node holding the lease runs the
+// CronLeader loop; its launches and lookups travel as requests to the simulated datacenter
+// scheduler (dc_scheduler.h), which can lose them, lose replies, answer slowly or be down. The
+// scheduler is the oracle: the checkers judge every real start against the lease and the
+// replicated history.
+#include <fmt/format.h>
+
+#include "common/hash.h"
+#include "cron/run_name.h"
+#include "sim/world.h"
+
+namespace paxcron::sim {
+namespace {
+
+constexpr uint64_t kCronCommandBit = uint64_t{1} << 62;  // ids of paxos commands carrying cron
+constexpr int64_t kCronTickUs = 50'000;
+constexpr int64_t kRpcTimeoutUs = 1'000'000;
+constexpr int64_t kWorkloadIntervalUs = 1'000'000;
+constexpr int64_t kConcludeWithinUs = 30'000'000;  // a settled cluster concludes launches by then
+
+const char* OutcomeName(cron::pb::RunState s) {
+  switch (s) {
+    case cron::pb::RUN_BEGUN:
+      return "begun";
+    case cron::pb::RUN_STARTED:
+      return "started";
+    case cron::pb::RUN_ALREADY_EXISTED:
+      return "already_existed";
+    case cron::pb::RUN_FAILED:
+      return "failed";
+    case cron::pb::RUN_SKIPPED:
+      return "skipped";
+    default:
+      return "?";
+  }
+}
+
+// Quotes for JSON: run names and reasons hold no quotes or backslashes but may in principle.
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+int64_t World::CronWall(Node& n) { return NowOf(n).wall_us; }
+
+// The jobs of a cron run: random schedules (every 10 s to hourly, some hashed with '?', some in
+// other zones) and every policy, drawn from the seed.
+void World::InitCron() {
+  static const char* kSchedules[] = {"*/10 * * * * *", "30 * * * * *", "* * * * *",
+                                     "*/2 * * * *",    "? * * * *",    "*/15 * * * * *",
+                                     "?(0-9) * * * *"};
+  static const char* kZones[] = {
+      "", "", "", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"};
+  for (uint32_t i = 0; i < options_.cron_jobs; ++i) {
+    cron::pb::JobSpec spec;
+    spec.set_name(fmt::format("job{:03}", i));
+    spec.set_schedule(kSchedules[cron_rng_.Range(0, std::size(kSchedules) - 1)]);
+    spec.set_time_zone(kZones[cron_rng_.Range(0, std::size(kZones) - 1)]);
+    spec.set_command(fmt::format("echo {}", spec.name()));
+    spec.set_missed(static_cast<cron::pb::Missed>(cron_rng_.Range(0, 2)));
+    spec.set_max_catchup(static_cast<uint32_t>(cron_rng_.Range(1, 5)));
+    spec.set_deadline_s(cron_rng_.Chance(300'000) ? cron_rng_.Range(5, 120) : 0);
+    spec.set_overlap(static_cast<cron::pb::Overlap>(cron_rng_.Range(0, 1)));
+    spec.set_on_unknown(static_cast<cron::pb::OnUnknown>(cron_rng_.Range(0, 1)));
+    spec.set_history_max(cron::kHistoryMaxLimit);  // the final check reads the whole history
+    job_specs_.push_back(std::move(spec));
+  }
+}
+
+void World::ResetCron(Node& n) {
+  cron::LeaderOptions o;
+  o.lookup_after_unknown_us = 2 * options_.request_deadline_us + 1'000'000;
+  o.bug_launch_before_commit = options_.bugs.launch_before_commit;
+  o.bug_retry_without_lookup = options_.bugs.retry_without_lookup;
+  o.bug_no_reconcile = options_.bugs.no_reconcile;
+  n.sm = std::make_unique<cron::CronStateMachine>(zones_);
+  n.leader = std::make_unique<cron::CronLeader>(*n.sm, o);
+  n.cron_tick_at_us = -1;
+}
+
+// Runs the node's cron leader loop once; true when it proposed something to the replica.
+bool World::CronStep(Node& n) {
+  if (!n.up || n.leader == nullptr) return false;
+  const bool holds = n.replica->HoldsLease(n.clock.Mono(now_us_));
+  if (holds && !n.leader->active()) {
+    n.leader->Start(n.replica->Lease().epoch.value, CronWall(n));
+    trace_->Emitf(now_us_, n.id, "cron_leader", ",\"epoch\":{}", n.replica->Lease().epoch.value);
+  } else if (!holds && n.leader->active()) {
+    // The stale-leader-launch bug never looks at the lease: it stops acting only once it hears
+    // of another leader.
+    const paxos::NodeId hint = n.replica->leader_hint();
+    if (!options_.bugs.stale_leader_launch || (hint.value != 0 && hint != n.config.self)) {
+      n.leader->Stop();
+    }
+  }
+  if (n.leader->active()) n.leader->Tick(CronWall(n));
+  cron::LeaderOutput out = n.leader->TakeOutput();
+  bool proposed = false;
+  for (const cron::pb::Command& c : out.proposals) {
+    paxos::pb::Command command;
+    command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
+    command.set_data(c.SerializeAsString());
+    checkers_.OnProposed(command.id(), HashBytes(command.data()));
+    proposed |= n.replica->Propose(std::move(command), NowOf(n)).ok();
+  }
+  for (const cron::LaunchRequest& l : out.launches) {
+    // Right before the call, with a fresh clock reading: a node that lost its lease (a pause,
+    // a partition) must not act on decisions it took while it held it.
+    if (!options_.bugs.stale_leader_launch && !n.replica->HoldsLease(n.clock.Mono(now_us_))) {
+      continue;
+    }
+    SendSchedulerRpc(n, true, l.run_name, l.epoch);
+  }
+  for (const cron::LookupRequest& l : out.lookups) SendSchedulerRpc(n, false, l.run_name, 0);
+  if (n.leader->active() && n.cron_tick_at_us < 0) {
+    n.cron_tick_at_us = now_us_ + kCronTickUs;
+    Schedule(n.cron_tick_at_us, Event::Kind::kCronTick, n.id,
+             static_cast<uint64_t>(n.cron_tick_at_us));
+  }
+  return proposed;
+}
+
+void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool traced) {
+  for (const paxos::pb::Command& command : entry.commands()) {
+    if ((command.id() & kCronCommandBit) == 0 || (command.id() >> 63) != 0) continue;
+    cron::pb::Command c;
+    if (!c.ParseFromString(command.data())) continue;  // cannot happen: we wrote it
+    const bool ok = n.sm->Apply(c, static_cast<int64_t>(entry.stamp_us())).ok();
+    if (n.leader->active()) n.leader->OnApplied(c, ok, CronWall(n));
+    // Trace each accepted cron event once, when the first node applies it.
+    if (!traced || !ok || n.applied <= cron_traced_slot_) continue;
+    if (c.has_launch_begin()) {
+      const auto& b = c.launch_begin();
+      trace_->Emitf(now_us_, n.id, "launch_begin", ",\"run\":{},\"epoch\":{}",
+                    JsonString(b.manual() ? cron::ManualRunName(b.job(), b.scheduled_s())
+                                          : cron::RunName(b.job(), b.scheduled_s())),
+                    b.epoch());
+    } else if (c.has_launch_end()) {
+      trace_->Emitf(now_us_, n.id, "launch_end", ",\"run\":{},\"outcome\":\"{}\",\"reason\":{}",
+                    JsonString(c.launch_end().run_name()), OutcomeName(c.launch_end().outcome()),
+                    JsonString(c.launch_end().reason()));
+    } else if (c.has_skip_run()) {
+      ++stats_.runs_skipped;
+      trace_->Emitf(now_us_, n.id, "skipped", ",\"run\":{},\"reason\":{}",
+                    JsonString(cron::RunName(c.skip_run().job(), c.skip_run().scheduled_s())),
+                    JsonString(c.skip_run().reason()));
+    }
+  }
+  if (traced) cron_traced_slot_ = std::max(cron_traced_slot_, n.applied);
+}
+
+void World::SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, uint64_t epoch) {
+  const uint64_t id = ++rpc_id_;
+  Rpc r;
+  r.node = n.id;
+  r.incarnation = n.incarnation;
+  r.launch = launch;
+  r.run_name = run_name;
+  r.scheduler_name = run_name;
+  if (options_.bugs.name_without_time) {
+    r.scheduler_name = run_name.substr(0, run_name.find('@'));  // the bug: the job alone
+  }
+  r.epoch = epoch;
+  r.sent_us = now_us_;
+  // Judged on true time, like the lease checker: did this node hold the lease as it sent this?
+  r.sender_held_lease = n.lease_held && n.lease_true_expiry_us > now_us_;
+  if (launch) ++stats_.launch_rpcs;
+  trace_->Emitf(now_us_, n.id, "launch_rpc", ",\"rpc\":{},\"op\":\"{}\",\"run\":{},\"epoch\":{}",
+                id, launch ? "launch" : "lookup", JsonString(run_name), epoch);
+  rpcs_.emplace(id, std::move(r));
+  const LinkConditions& net = network_.conditions();
+  if (net.loss_per_million == 0 || !net_rng_.Chance(net.loss_per_million)) {
+    int64_t at = now_us_ + net_rng_.RangeSigned(500, 5'000);
+    if (net.reorder_per_million > 0 && net_rng_.Chance(net.reorder_per_million)) {
+      at += net_rng_.RangeSigned(0, 3'000'000);  // a slow request: it may outlive the timeout
+    }
+    Schedule(at, Event::Kind::kSchedulerArrive, 0, id);
+  }
+  Schedule(now_us_ + kRpcTimeoutUs, Event::Kind::kRpcTimeout, n.id, id);
+}
+
+void World::OnSchedulerArrive(uint64_t id) {
+  auto it = rpcs_.find(id);
+  PAXCRON_ASSERT(it != rpcs_.end());
+  Rpc& r = it->second;
+  if (now_us_ < scheduler_down_until_us_) return;  // down: the request is lost, no reply
+  if (r.launch) {
+    r.launch_status = scheduler_.Launch(r.scheduler_name, r.node, r.epoch, r.sent_us, now_us_);
+    if (r.launch_status == cron::LaunchStatus::kStarted) {
+      ++stats_.runs_started;
+      trace_->Emitf(now_us_, 0, "started", ",\"run\":{},\"by\":{},\"epoch\":{}",
+                    JsonString(r.scheduler_name), r.node, r.epoch);
+      checkers_.OnCronStart(now_us_, r.scheduler_name, scheduler_.StartsOf(r.scheduler_name),
+                            r.node, r.epoch, r.sent_us, r.sender_held_lease);
+    }
+  } else {
+    r.lookup_status = scheduler_.Lookup(r.scheduler_name);
+  }
+  const LinkConditions& net = network_.conditions();
+  if (net.loss_per_million > 0 && net_rng_.Chance(net.loss_per_million)) return;  // reply lost
+  Schedule(now_us_ + net_rng_.RangeSigned(500, 5'000), Event::Kind::kSchedulerReply, r.node, id);
+}
+
+// A reply, or the request's timeout, whichever comes first; the other is ignored.
+void World::OnSchedulerReply(uint64_t id, bool timed_out) {
+  auto it = rpcs_.find(id);
+  if (it == rpcs_.end() || it->second.resolved) return;
+  Rpc& r = it->second;
+  r.resolved = true;
+  Node& n = nodes_[r.node];
+  if (!n.up || n.incarnation != r.incarnation || n.leader == nullptr) return;
+  if (r.launch) {
+    n.leader->OnLaunchResult(r.run_name, timed_out ? cron::LaunchStatus::kUnknown : r.launch_status,
+                             CronWall(n));
+  } else {
+    n.leader->OnLookupResult(r.run_name, timed_out ? cron::LookupStatus::kUnknown : r.lookup_status,
+                             CronWall(n));
+  }
+  Pump(n);
+}
+
+// The operators: make sure every job exists (re-proposing until it is chosen), and now and then
+// ask for a manual run.
+void World::CronWorkload() {
+  uint32_t best = 0;
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (nodes_[i].up && (best == 0 || nodes_[i].applied > nodes_[best].applied)) best = i;
+  }
+  if (best != 0) {
+    Node& n = nodes_[1 + cron_rng_.Range(0, options_.nodes - 1)];
+    if (n.up) {
+      for (const cron::pb::JobSpec& spec : job_specs_) {
+        if (nodes_[best].sm->FindJob(spec.name()) != nullptr) continue;
+        cron::pb::Command put;
+        *put.mutable_put_job()->mutable_spec() = spec;
+        paxos::pb::Command command;
+        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
+        command.set_data(put.SerializeAsString());
+        checkers_.OnProposed(command.id(), HashBytes(command.data()));
+        (void)n.replica->Propose(std::move(command), NowOf(n));
+      }
+      if (!job_specs_.empty() && cron_rng_.Chance(50'000)) {
+        cron::pb::Command now;
+        now.mutable_run_now()->set_job(
+            job_specs_[cron_rng_.Range(0, job_specs_.size() - 1)].name());
+        paxos::pb::Command command;
+        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
+        command.set_data(now.SerializeAsString());
+        checkers_.OnProposed(command.id(), HashBytes(command.data()));
+        (void)n.replica->Propose(std::move(command), NowOf(n));
+      }
+      Pump(n);
+    }
+  }
+  Schedule(now_us_ + kWorkloadIntervalUs, Event::Kind::kCronWorkload, 0, 0);
+}
+
+// After healing and settling: the replicated history must agree with the oracle (MISSION.md:
+// every launch and every skip visible, nothing recorded that did not happen), and every launch
+// begun long enough ago must have been concluded.
+void World::FinalCronChecks() {
+  if (stats_.liveness_us < 0) return;  // the liveness checker has spoken already
+  uint32_t best = 1;
+  for (uint32_t i = 2; i <= options_.nodes; ++i) {
+    if (nodes_[i].applied > nodes_[best].applied) best = i;
+  }
+  Node& n = nodes_[best];
+  const int64_t wall = CronWall(n);
+  const cron::CronStateMachine& sm = *n.sm;
+  std::string problem;
+  sm.ForEachJob([&](const cron::pb::JobState& job) {
+    for (const cron::pb::RunRecord& r : job.history()) {
+      if (!problem.empty()) return;
+      const size_t starts = scheduler_.StartsOf(r.run_name());
+      switch (r.state()) {
+        case cron::pb::RUN_BEGUN:
+          if (r.begun_us() < wall - kConcludeWithinUs) {
+            problem = fmt::format(
+                "run {} began at cluster time {}us and was never concluded, "
+                "though the cluster has healed and settled",
+                r.run_name(), r.begun_us());
+          }
+          break;
+        case cron::pb::RUN_STARTED:
+        case cron::pb::RUN_ALREADY_EXISTED:
+          if (starts == 0) {
+            problem = fmt::format("run {} is recorded as {} but the scheduler never started it",
+                                  r.run_name(), OutcomeName(r.state()));
+          }
+          break;
+        default:
+          if (starts != 0) {
+            problem = fmt::format("run {} is recorded as {} ({}) but the scheduler started it",
+                                  r.run_name(), OutcomeName(r.state()), r.reason());
+          }
+          break;
+      }
+    }
+  });
+  for (const Start& s : scheduler_.starts()) {
+    if (!problem.empty()) break;
+    Result<cron::ParsedRunName> name = cron::ParseRunName(s.run_name);
+    const cron::pb::JobState* job = name.ok() ? sm.FindJob(name.value().job) : nullptr;
+    bool recorded = false;
+    if (job != nullptr) {
+      for (const cron::pb::RunRecord& r : job->history()) recorded |= r.run_name() == s.run_name;
+    }
+    if (!recorded) {
+      problem = fmt::format(
+          "the scheduler started {} at t={}us (request of node {}, epoch {}) "
+          "but the replicated history has no such run",
+          s.run_name, s.t_us, s.node, s.epoch);
+    }
+  }
+  if (!problem.empty()) checkers_.Report("history", now_us_, problem);
+}
+
+}  // namespace paxcron::sim
