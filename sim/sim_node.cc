@@ -93,7 +93,7 @@ void World::HandleReady(Node& n) {
     } else {
       // One fsync for the whole batch, after any still in flight (group commit). Output with
       // nothing to write still waits for earlier writes: its replies may restate them.
-      const int64_t start = n.disk.empty() ? now_us_ : n.disk.back().done_us;
+      const int64_t start = n.disk.empty() ? now_us_ : std::max(now_us_, n.disk.back().done_us);
       const int64_t done = start + (ready.persist.empty() ? 0 : disk_rng_.RangeSigned(100, 1'000));
       n.disk.push_back(DiskBatch{done, std::move(ready.persist), std::move(ready.messages),
                                  std::move(ready.committed)});
