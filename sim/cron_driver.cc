@@ -53,9 +53,9 @@ int64_t World::CronWall(Node& n) { return NowOf(n).wall_us; }
 // The jobs of a cron run: random schedules (every 10 s to hourly, some hashed with '?', some in
 // other zones) and every policy, drawn from the seed.
 void World::InitCron() {
-  static const char* kSchedules[] = {"*/10 * * * * *", "30 * * * * *", "* * * * *",
-                                     "*/2 * * * *",    "? * * * *",    "*/15 * * * * *",
-                                     "?(0-9) * * * *"};
+  static const char* kSchedules[] = {"* * * * * *",    "*/10 * * * * *", "30 * * * * *",
+                                     "* * * * *",      "*/2 * * * *",    "? * * * *",
+                                     "*/15 * * * * *", "?(0-9) * * * *"};
   static const char* kZones[] = {
       "", "", "", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"};
   for (uint32_t i = 0; i < options_.cron_jobs; ++i) {
@@ -236,25 +236,35 @@ void World::CronWorkload() {
   if (best != 0) {
     Node& n = nodes_[1 + cron_rng_.Range(0, options_.nodes - 1)];
     if (n.up) {
+      // Whatever is lost (no leader, a crash) is proposed again a second later.
+      auto propose = [&](const cron::pb::Command& c) {
+        paxos::pb::Command command;
+        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
+        command.set_data(c.SerializeAsString());
+        checkers_.OnProposed(command.id(), HashBytes(command.data()));
+        (void)n.replica->Propose(std::move(command), NowOf(n));
+      };
       for (const cron::pb::JobSpec& spec : job_specs_) {
         if (nodes_[best].sm->FindJob(spec.name()) != nullptr) continue;
         cron::pb::Command put;
         *put.mutable_put_job()->mutable_spec() = spec;
-        paxos::pb::Command command;
-        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
-        command.set_data(put.SerializeAsString());
-        checkers_.OnProposed(command.id(), HashBytes(command.data()));
-        (void)n.replica->Propose(std::move(command), NowOf(n));
+        propose(put);
       }
+      // Now and then an operator asks for a manual run, or a backfill of the last minutes.
       if (!job_specs_.empty() && cron_rng_.Chance(50'000)) {
         cron::pb::Command now;
         now.mutable_run_now()->set_job(
             job_specs_[cron_rng_.Range(0, job_specs_.size() - 1)].name());
-        paxos::pb::Command command;
-        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
-        command.set_data(now.SerializeAsString());
-        checkers_.OnProposed(command.id(), HashBytes(command.data()));
-        (void)n.replica->Propose(std::move(command), NowOf(n));
+        propose(now);
+      }
+      if (!job_specs_.empty() && cron_rng_.Chance(30'000)) {
+        cron::pb::Command backfill;
+        const int64_t wall_s = CronWall(n) / 1'000'000;
+        backfill.mutable_backfill()->set_job(
+            job_specs_[cron_rng_.Range(0, job_specs_.size() - 1)].name());
+        backfill.mutable_backfill()->set_from_s(wall_s - 300);
+        backfill.mutable_backfill()->set_to_s(wall_s);
+        propose(backfill);
       }
       Pump(n);
     }
