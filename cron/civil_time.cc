@@ -30,15 +30,34 @@ std::string FormatRfc3339(int64_t unix_seconds, int32_t offset_seconds, bool zul
     zulu = true;
   }
   const CivilSecond c = CivilFromSeconds(unix_seconds + offset_seconds);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d",
-                        static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
-  PAXCRON_ASSERT(n > 0 && static_cast<size_t>(n) < sizeof(buf));
-  std::string out(buf, static_cast<size_t>(n));
+  std::string out;
+  if (c.year >= 0 && c.year <= 9999) {
+    // The common case, written digit by digit: run names are formatted on every launch.
+    out = "0000-00-00T00:00:00";
+    auto put = [&out](size_t at, int64_t value, int width) {
+      for (int i = width - 1; i >= 0; --i, value /= 10)
+        out[at + i] = static_cast<char>('0' + value % 10);
+    };
+    put(0, c.year, 4);
+    put(5, c.month, 2);
+    put(8, c.day, 2);
+    put(11, c.hour, 2);
+    put(14, c.minute, 2);
+    put(17, c.second, 2);
+  } else {
+    char buf[64];
+    const int n =
+        std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d",
+                      static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
+    PAXCRON_ASSERT(n > 0 && static_cast<size_t>(n) < sizeof(buf));
+    out.assign(buf, static_cast<size_t>(n));
+  }
   if (zulu && offset_seconds == 0) return out + "Z";
+  char buf[16];
   const char sign = offset_seconds < 0 ? '-' : '+';
   const int32_t magnitude = offset_seconds < 0 ? -offset_seconds : offset_seconds;
-  n = std::snprintf(buf, sizeof(buf), "%c%02d:%02d", sign, magnitude / 3600, magnitude / 60 % 60);
+  const int n =
+      std::snprintf(buf, sizeof(buf), "%c%02d:%02d", sign, magnitude / 3600, magnitude / 60 % 60);
   PAXCRON_ASSERT(n == 6);
   return out + buf;
 }

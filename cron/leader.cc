@@ -171,14 +171,11 @@ void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
   const std::string& name = job.spec().name();
   const pb::JobSpec& spec = job.spec();
   const int64_t late_us = now_us - t * 1'000'000;
-  if (spec.overlap() == pb::OVERLAP_FORBID) {
-    for (const pb::RunRecord& r : job.history()) {
-      if (r.state() == pb::RUN_BEGUN) {
-        ProposeBeginOrSkip(name, SkipCommand(name, t, "overlap: " + r.run_name() + " still runs"),
-                           now_us);
-        return;
-      }
-    }
+  if (spec.overlap() == pb::OVERLAP_FORBID && job.open_runs_size() > 0) {
+    ProposeBeginOrSkip(
+        name, SkipCommand(name, t, "overlap: " + job.open_runs(0).run_name() + " still runs"),
+        now_us);
+    return;
   }
   if (spec.deadline_s() > 0 && late_us > static_cast<int64_t>(spec.deadline_s()) * 1'000'000) {
     ProposeBeginOrSkip(name,

@@ -18,8 +18,6 @@ constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 int64_t FloorSeconds(int64_t us) { return FloorDiv(us, 1'000'000); }
 
-bool Finished(const pb::RunRecord& r) { return r.state() != pb::RUN_BEGUN; }
-
 Status CheckInstant(int64_t t, std::string_view what) {
   if (t < kMinSupportedSeconds || t > kMaxSupportedSeconds) {
     return Status::Error(fmt::format("{}: {} is outside years 0-9999", what, t));
@@ -113,7 +111,7 @@ Status CronStateMachine::ApplyPut(const pb::PutJob& m) {
   pb::JobSpec spec = m.spec();
   Result<CompiledJob> compiled = CompileJobSpec(spec, *zones_);
   if (!compiled.ok()) return compiled.status();
-  Job fresh{pb::JobState(), compiled.value().schedule, compiled.value().zone};
+  Job fresh{pb::JobState(), compiled.value().schedule, compiled.value().zone, {}};
   Result<int64_t> first = NextFireAfter(fresh, now_s());
   if (!first.ok())
     return Status::Error(fmt::format("job {}: {}", spec.name(), first.status().message()));
@@ -155,6 +153,24 @@ Status CronStateMachine::ConsumeScheduledTime(Job& job, int64_t t) {
       s.next_fire_s() == kNever ? std::string("never") : FormatRfc3339(s.next_fire_s(), 0, true)));
 }
 
+void CronStateMachine::IndexRecord(Job& job, const pb::RunRecord& record, int delta) {
+  auto [it, inserted] = job.names.try_emplace(record.run_name());
+  it->second.records += delta;
+  if (record.begun_us() != 0) it->second.begun += delta;
+  PAXCRON_ASSERT(it->second.records < (1u << 31) && it->second.begun <= it->second.records);
+  if (it->second.records == 0) job.names.erase(it);
+}
+
+void CronStateMachine::RemoveFinished(Job& job, std::string_view name) {
+  auto* history = job.state.mutable_history();
+  for (auto it = history->begin(); it != history->end(); ++it) {
+    if (it->run_name() != name) continue;
+    IndexRecord(job, *it, -1);
+    history->erase(it);
+    return;
+  }
+}
+
 Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
   Result<Job*> found = MutableJob(m.job());
   if (!found.ok()) return found.status();
@@ -163,17 +179,13 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
   if (Status c = CheckInstant(m.scheduled_s(), "launch-begin"); !c.ok()) return c;
   const std::string name =
       m.manual() ? ManualRunName(m.job(), m.scheduled_s()) : RunName(m.job(), m.scheduled_s());
-  int skipped_record = -1;  // a backfilled time that was skipped before keeps its one record
-  for (int i = 0; i < s.history_size(); ++i) {
-    const pb::RunRecord& r = s.history(i);
-    if (r.run_name() == name) {
-      if (r.begun_us() != 0) return Status::Error(fmt::format("run {}: already begun", name));
-      skipped_record = i;
-    }
-    if (s.spec().overlap() == pb::OVERLAP_FORBID && !Finished(r)) {
-      return Status::Error(
-          fmt::format("run {}: overlap forbidden while {} runs", name, r.run_name()));
-    }
+  auto known = job.names.find(name);
+  if (known != job.names.end() && known->second.begun > 0) {
+    return Status::Error(fmt::format("run {}: already begun", name));
+  }
+  if (s.spec().overlap() == pb::OVERLAP_FORBID && s.open_runs_size() > 0) {
+    return Status::Error(
+        fmt::format("run {}: overlap forbidden while {} runs", name, s.open_runs(0).run_name()));
   }
   if (m.manual()) {
     auto& requests = *s.mutable_manual_requests_s();
@@ -184,15 +196,17 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
     if (s.paused()) return Status::Error(fmt::format("run {}: job is paused", name));
     if (Status c = ConsumeScheduledTime(job, m.scheduled_s()); !c.ok()) return c;
   }
-  if (skipped_record >= 0)
-    s.mutable_history()->erase(s.mutable_history()->begin() + skipped_record);
-  pb::RunRecord* r = s.add_history();
+  // A backfilled time that was skipped before: its skip record gives way to the run, so that
+  // one run name has one record.
+  if (known != job.names.end()) RemoveFinished(job, name);
+  pb::RunRecord* r = s.add_open_runs();
   r->set_run_name(name);
   r->set_scheduled_s(m.scheduled_s());
   r->set_manual(m.manual());
   r->set_state(pb::RUN_BEGUN);
   r->set_epoch(m.epoch());
   r->set_begun_us(cluster_time_us_);
+  IndexRecord(job, *r, +1);
   return Status::Ok();
 }
 
@@ -204,26 +218,33 @@ Status CronStateMachine::ApplyLaunchEnd(const pb::LaunchEnd& m) {
   }
   Result<Job*> found = MutableJob(parsed.value().job);
   if (!found.ok()) return found.status();
-  pb::JobState& s = found.value()->state;
-  for (pb::RunRecord& r : *s.mutable_history()) {
-    if (r.run_name() != m.run_name()) continue;
-    if (Finished(r)) return Status::Error(fmt::format("run {}: already ended", m.run_name()));
-    r.set_state(m.outcome());
-    r.set_reason(m.reason());
-    r.set_ended_us(cluster_time_us_);
-    if (m.outcome() == pb::RUN_STARTED || m.outcome() == pb::RUN_ALREADY_EXISTED) {
-      s.set_last_success_s(std::max(s.last_success_s(), r.scheduled_s()));
-      s.set_runs_started(s.runs_started() + 1);
-    } else {
-      if (m.outcome() == pb::RUN_FAILED) {
-        s.set_last_failure_s(std::max(s.last_failure_s(), r.scheduled_s()));
-      }
-      if (!r.manual()) s.set_expected_missing(s.expected_missing() + 1);
-    }
-    TrimHistory(*found.value());
-    return Status::Ok();
+  Job& job = *found.value();
+  pb::JobState& s = job.state;
+  auto* open = s.mutable_open_runs();
+  auto it = std::find_if(open->begin(), open->end(),
+                         [&](const pb::RunRecord& r) { return r.run_name() == m.run_name(); });
+  if (it == open->end()) {
+    return Status::Error(
+        fmt::format("run {}: {}", m.run_name(),
+                    job.names.contains(m.run_name()) ? "already ended" : "never begun"));
   }
-  return Status::Error(fmt::format("run {}: never begun", m.run_name()));
+  pb::RunRecord* r = s.add_history();
+  *r = std::move(*it);
+  open->erase(it);
+  r->set_state(m.outcome());
+  r->set_reason(m.reason());
+  r->set_ended_us(cluster_time_us_);
+  if (m.outcome() == pb::RUN_STARTED || m.outcome() == pb::RUN_ALREADY_EXISTED) {
+    s.set_last_success_s(std::max(s.last_success_s(), r->scheduled_s()));
+    s.set_runs_started(s.runs_started() + 1);
+  } else {
+    if (m.outcome() == pb::RUN_FAILED) {
+      s.set_last_failure_s(std::max(s.last_failure_s(), r->scheduled_s()));
+    }
+    if (!r->manual()) s.set_expected_missing(s.expected_missing() + 1);
+  }
+  TrimHistory(job);
+  return Status::Ok();
 }
 
 Status CronStateMachine::ApplySkip(const pb::SkipRun& m) {
@@ -232,21 +253,20 @@ Status CronStateMachine::ApplySkip(const pb::SkipRun& m) {
   Job& job = *found.value();
   if (Status c = CheckInstant(m.scheduled_s(), "skip"); !c.ok()) return c;
   const std::string name = RunName(m.job(), m.scheduled_s());
-  pb::JobState& s = job.state;
-  auto* history = s.mutable_history();
-  auto existing = std::find_if(history->begin(), history->end(),
-                               [&](const pb::RunRecord& r) { return r.run_name() == name; });
-  if (existing != history->end() && existing->begun_us() != 0) {
+  auto known = job.names.find(name);
+  if (known != job.names.end() && known->second.begun > 0) {
     return Status::Error(fmt::format("run {}: already begun; end it with launch-end", name));
   }
   if (Status c = ConsumeScheduledTime(job, m.scheduled_s()); !c.ok()) return c;
-  if (existing != history->end()) history->erase(existing);  // skipped again (a backfill)
+  if (known != job.names.end()) RemoveFinished(job, name);  // skipped again (a backfill)
+  pb::JobState& s = job.state;
   pb::RunRecord* r = s.add_history();
   r->set_run_name(name);
   r->set_scheduled_s(m.scheduled_s());
   r->set_state(pb::RUN_SKIPPED);
   r->set_reason(m.reason());
   r->set_ended_us(cluster_time_us_);
+  IndexRecord(job, *r, +1);
   s.set_expected_missing(s.expected_missing() + 1);
   TrimHistory(job);
   return Status::Ok();
@@ -264,9 +284,7 @@ Status CronStateMachine::ApplyRunNow(const pb::RunNow& m) {
   }
   const bool pending = std::find(s.manual_requests_s().begin(), s.manual_requests_s().end(), t) !=
                        s.manual_requests_s().end();
-  const bool recorded = std::any_of(s.history().begin(), s.history().end(),
-                                    [&](const pb::RunRecord& r) { return r.run_name() == name; });
-  if (pending || recorded) {
+  if (pending || found.value()->names.contains(name)) {
     return Status::Error(fmt::format("run {}: already requested this second", name));
   }
   s.add_manual_requests_s(t);
@@ -303,9 +321,8 @@ Status CronStateMachine::ApplyBackfill(const pb::Backfill& m) {
   for (int64_t t : times) {
     const std::string name = RunName(m.job(), t);
     // A time recorded as begun (whatever its outcome) never runs again; a skipped one may.
-    const bool begun = std::any_of(s.history().begin(), s.history().end(), [&](const auto& r) {
-      return r.run_name() == name && r.begun_us() != 0;
-    });
+    auto known = job.names.find(name);
+    const bool begun = known != job.names.end() && known->second.begun > 0;
     const bool queued =
         std::find(s.backfill_s().begin(), s.backfill_s().end(), t) != s.backfill_s().end();
     if (!begun && !queued) s.add_backfill_s(t);
@@ -314,29 +331,25 @@ Status CronStateMachine::ApplyBackfill(const pb::Backfill& m) {
   return Status::Ok();
 }
 
-// Drops the oldest finished records beyond history_max; unfinished ones always stay.
+// Drops the oldest finished records beyond history_max, a sixteenth at a time so that a trim is
+// rare (open runs are kept elsewhere and never dropped).
 void CronStateMachine::TrimHistory(Job& job) {
   pb::JobState& s = job.state;
-  int finished = 0;
-  for (const pb::RunRecord& r : s.history()) finished += Finished(r) ? 1 : 0;
-  auto* history = s.mutable_history();
-  for (int i = 0; i < history->size() && finished > static_cast<int>(s.spec().history_max());) {
-    if (!Finished(history->Get(i))) {
-      ++i;
-      continue;
-    }
-    s.set_history_floor_s(std::max(s.history_floor_s(), history->Get(i).scheduled_s()));
-    history->erase(history->begin() + i);
-    --finished;
+  const int max = static_cast<int>(s.spec().history_max());
+  if (s.history_size() <= max + max / 16) return;
+  const int excess = s.history_size() - max;
+  for (int i = 0; i < excess; ++i) {
+    const pb::RunRecord& r = s.history(i);
+    s.set_history_floor_s(std::max(s.history_floor_s(), r.scheduled_s()));
+    IndexRecord(job, r, -1);
   }
+  s.mutable_history()->DeleteSubrange(0, excess);
 }
 
 std::vector<pb::RunRecord> CronStateMachine::Unfinished() const {
   std::vector<pb::RunRecord> out;
   for (const auto& [name, job] : jobs_) {
-    for (const pb::RunRecord& r : job.state.history()) {
-      if (!Finished(r)) out.push_back(r);
-    }
+    out.insert(out.end(), job.state.open_runs().begin(), job.state.open_runs().end());
   }
   return out;
 }
@@ -356,10 +369,11 @@ Status CronStateMachine::LoadSnapshot(const pb::Snapshot& snapshot) {
     pb::JobSpec spec = state.spec();
     Result<CompiledJob> compiled = CompileJobSpec(spec, *zones_);
     if (!compiled.ok()) return Status::Error("snapshot: " + compiled.status().message());
-    if (!jobs.emplace(spec.name(), Job{state, compiled.value().schedule, compiled.value().zone})
-             .second) {
-      return Status::Error(fmt::format("snapshot: job {} appears twice", spec.name()));
-    }
+    auto [it, inserted] =
+        jobs.emplace(spec.name(), Job{state, compiled.value().schedule, compiled.value().zone, {}});
+    if (!inserted) return Status::Error(fmt::format("snapshot: job {} appears twice", spec.name()));
+    for (const pb::RunRecord& r : state.history()) IndexRecord(it->second, r, +1);
+    for (const pb::RunRecord& r : state.open_runs()) IndexRecord(it->second, r, +1);
   }
   jobs_ = std::move(jobs);
   cluster_time_us_ = snapshot.cluster_time_us();

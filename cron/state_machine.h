@@ -9,7 +9,9 @@
 //     job's cursor (its next scheduled time), a queued backfill time or a pending run-now
 //     request, each of which is consumed by it;
 //   - a run's outcome is recorded at most once, and only for a run that has begun;
-//   - history is bounded per job, but a run that has begun and not ended is never dropped.
+//   - history is bounded per job (the last history_max finished runs, and at most a sixteenth
+//     more before a trim), but a run that has begun and not ended is never dropped.
+// Every operation is O(log n) in the job's history: runs are found through a name index.
 // A command that would break a rule is rejected: the state is unchanged, the error says why,
 // and every replica rejects it alike. Not thread-safe.
 #pragma once
@@ -59,10 +61,15 @@ class CronStateMachine {
   uint64_t Checksum() const;
 
  private:
+  struct NameInfo {
+    uint32_t records = 0;  // records of this run name, finished or open
+    uint32_t begun = 0;    // of which began (a skipped time that never began may run later)
+  };
   struct Job {
     pb::JobState state;
     Schedule schedule;
     const ZoneRules* zone;
+    std::map<std::string, NameInfo, std::less<>> names;  // derived from state: not serialized
   };
 
   Status ApplyPut(const pb::PutJob& m);
@@ -78,6 +85,9 @@ class CronStateMachine {
   Status ConsumeScheduledTime(Job& job, int64_t t);
   Result<int64_t> NextFireAfter(const Job& job, int64_t after_s) const;
   void TrimHistory(Job& job);
+  static void IndexRecord(Job& job, const pb::RunRecord& record, int delta);
+  // Removes the finished record named `name` (a skip that a backfill is replacing).
+  static void RemoveFinished(Job& job, std::string_view name);
   int64_t now_s() const;
 
   const ZoneSource* zones_;

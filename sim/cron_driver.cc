@@ -6,6 +6,9 @@
 // replicated history.
 #include <fmt/format.h>
 
+#include <set>
+#include <string_view>
+
 #include "common/hash.h"
 #include "cron/run_name.h"
 #include "sim/world.h"
@@ -286,7 +289,11 @@ void World::FinalCronChecks() {
   const cron::CronStateMachine& sm = *n.sm;
   std::string problem;
   sm.ForEachJob([&](const cron::pb::JobState& job) {
-    for (const cron::pb::RunRecord& r : job.history()) {
+    std::vector<const cron::pb::RunRecord*> records;
+    for (const cron::pb::RunRecord& r : job.history()) records.push_back(&r);
+    for (const cron::pb::RunRecord& r : job.open_runs()) records.push_back(&r);
+    for (const cron::pb::RunRecord* record : records) {
+      const cron::pb::RunRecord& r = *record;
       if (!problem.empty()) return;
       const size_t starts = scheduler_.StartsOf(r.run_name());
       switch (r.state()) {
@@ -314,15 +321,14 @@ void World::FinalCronChecks() {
       }
     }
   });
+  std::set<std::string_view> recorded;
+  sm.ForEachJob([&](const cron::pb::JobState& job) {
+    for (const cron::pb::RunRecord& r : job.history()) recorded.insert(r.run_name());
+    for (const cron::pb::RunRecord& r : job.open_runs()) recorded.insert(r.run_name());
+  });
   for (const Start& s : scheduler_.starts()) {
     if (!problem.empty()) break;
-    Result<cron::ParsedRunName> name = cron::ParseRunName(s.run_name);
-    const cron::pb::JobState* job = name.ok() ? sm.FindJob(name.value().job) : nullptr;
-    bool recorded = false;
-    if (job != nullptr) {
-      for (const cron::pb::RunRecord& r : job->history()) recorded |= r.run_name() == s.run_name;
-    }
-    if (!recorded) {
+    if (!recorded.contains(s.run_name)) {
       problem = fmt::format(
           "the scheduler started {} at t={}us (request of node {}, epoch {}) "
           "but the replicated history has no such run",

@@ -59,6 +59,9 @@ class LeaderTest : public ::testing::Test {
     for (const pb::RunRecord& r : sm_.FindJob(job)->history()) {
       if (r.run_name() == run) return &r;
     }
+    for (const pb::RunRecord& r : sm_.FindJob(job)->open_runs()) {
+      if (r.run_name() == run) return &r;
+    }
     return nullptr;
   }
 

@@ -159,8 +159,10 @@ TEST_F(CronStateMachineTest, HistoryIsBoundedButUnfinishedRunsAreNeverDropped) {
     ASSERT_TRUE(sm_.Apply(Skip("tick", kT0 + 60 * i, "test"), kT0us + i).ok());
   }
   const pb::JobState* job = sm_.FindJob("tick");
-  ASSERT_EQ(job->history_size(), 4);  // 3 finished + the open one
-  EXPECT_EQ(job->history(0).run_name(), RunName("tick", kT0));
+  ASSERT_EQ(job->history_size(), 3);  // the last 3 finished (3 + 3/16 before a trim)
+  EXPECT_EQ(job->history(0).run_name(), RunName("tick", kT0 + 60 * 8));
+  ASSERT_EQ(job->open_runs_size(), 1);  // the open one stays
+  EXPECT_EQ(job->open_runs(0).run_name(), RunName("tick", kT0));
   EXPECT_EQ(job->history_floor_s(), kT0 + 60 * 7);
 }
 
