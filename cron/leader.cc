@@ -187,11 +187,13 @@ void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
   }
   if (late_us > options_.missed_grace_us) {
     // Missed while no leader could launch it: the job's policy decides (MISSION.md).
+    const pb::Missed missed = options_.bug_missed_all_skips && spec.missed() == pb::MISSED_ALL
+                                  ? pb::MISSED_SKIP
+                                  : spec.missed();
     const Result<int64_t> next = sm_->NextFireAfter(name, t);
     const bool later_due = next.ok() && next.value() * 1'000'000 <= now_us;
-    bool skip =
-        spec.missed() == pb::MISSED_SKIP || (spec.missed() == pb::MISSED_LATEST && later_due);
-    if (spec.missed() == pb::MISSED_ALL) {
+    bool skip = missed == pb::MISSED_SKIP || (missed == pb::MISSED_LATEST && later_due);
+    if (missed == pb::MISSED_ALL) {
       // Run at most max_catchup of the missed times, the newest ones: skip this one if that
       // many later times were missed too.
       const int64_t missed_before_us = now_us - options_.missed_grace_us;
@@ -209,7 +211,7 @@ void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
           SkipCommand(name, t,
                       fmt::format("missed: {}s late when a leader could first launch it "
                                   "(missed={})",
-                                  late_us / 1'000'000, pb::Missed_Name(spec.missed()))),
+                                  late_us / 1'000'000, pb::Missed_Name(missed))),
           now_us);
       return;
     }
@@ -288,7 +290,8 @@ void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int
       ProposeEnd(run, task, pb::RUN_ALREADY_EXISTED, "the scheduler already had it", now_us);
       return;
     case LaunchStatus::kRejected:
-      ProposeEnd(run, task, pb::RUN_FAILED, "rejected by the scheduler", now_us);
+      // Refused for certain (a stale epoch, an expired request): the job did not start.
+      RetryOrFail(run, task, "rejected by the scheduler", now_us);
       return;
     case LaunchStatus::kUnknown:
       if (options_.bug_retry_without_lookup) {
@@ -303,6 +306,21 @@ void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int
   }
 }
 
+// A launch that certainly did not start is tried again after a back-off. A job whose owner chose
+// on_unknown=relaunch must run: it is tried until it starts. Others record a failure after
+// launch_attempts_max launches.
+void CronLeader::RetryOrFail(const std::string& run, Task& task, const char* why, int64_t now_us) {
+  const pb::JobState* job = sm_->FindJob(task.job);
+  const bool must_run = job != nullptr && job->spec().on_unknown() == pb::ON_UNKNOWN_RELAUNCH;
+  if (!must_run && task.launches >= options_.launch_attempts_max) {
+    ProposeEnd(run, task, pb::RUN_FAILED,
+               fmt::format("{}; not started after {} launches", why, task.launches), now_us);
+    return;
+  }
+  task.phase = Phase::kRetryWait;
+  task.wake_us = now_us + options_.retry_backoff_us;
+}
+
 void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int64_t now_us) {
   auto it = tasks_.find(run);
   if (!active_ || it == tasks_.end() || it->second.phase != Phase::kLookingUp) return;
@@ -312,18 +330,17 @@ void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int
       ProposeEnd(run, task, pb::RUN_STARTED, "found by lookup", now_us);
       return;
     case LookupStatus::kAbsent:
-      // Certainly never started. Launch it (again), a bounded number of times.
-      if (task.launches >= options_.launch_attempts_max) {
-        ProposeEnd(run, task, pb::RUN_FAILED,
-                   fmt::format("not started after {} launches", task.launches), now_us);
-        return;
-      }
+      // Certainly never started: launch it (again).
       if (task.reconciling) {
         task.reconciling = false;  // its fate is known now: it did not start
         ReconciledOne(now_us);
       }
       task.unknown_since_us = -1;
-      Launch(run, task);
+      if (task.launches == 0) {
+        Launch(run, task);  // an earlier leader's run that never reached the scheduler
+      } else {
+        RetryOrFail(run, task, "absent after a launch", now_us);
+      }
       return;
     case LookupStatus::kUnknown: {
       const pb::JobState* job = sm_->FindJob(task.job);
@@ -355,6 +372,8 @@ void CronLeader::Tick(int64_t now_us) {
     if (task.phase == Phase::kWaitBeforeLookup) {
       task.phase = Phase::kLookingUp;
       out_.lookups.push_back(LookupRequest{run});
+    } else if (task.phase == Phase::kRetryWait) {
+      Launch(run, task);
     } else if (task.phase == Phase::kEndProposed) {
       task.wake_us = now_us + options_.proposal_timeout_us;  // lost (a leader change): resend
       out_.proposals.push_back(task.end);
@@ -389,7 +408,8 @@ int64_t CronLeader::NextWakeupUs() const {
   int64_t wake = kNever;
   if (!due_.empty() && !Reconciling()) wake = std::min(wake, due_.top().first * 1'000'000);
   for (const auto& [run, task] : tasks_) {
-    if (task.phase == Phase::kWaitBeforeLookup || task.phase == Phase::kEndProposed) {
+    if (task.phase == Phase::kWaitBeforeLookup || task.phase == Phase::kEndProposed ||
+        task.phase == Phase::kRetryWait) {
       wake = std::min(wake, task.wake_us);
     }
   }

@@ -41,12 +41,15 @@ struct LeaderOptions {
   int64_t retry_backoff_us = 1'000'000;      // between lookups that got no answer
   int64_t unknown_timeout_us = 120'000'000;  // fate unknown this long: apply `on_unknown`
   int64_t proposal_timeout_us = 10'000'000;  // a proposal not applied by then may be resent
-  uint32_t launch_attempts_max = 3;          // launches of one run whose absence was confirmed
+  // Launches of one run that certainly did not start (rejected, or absent by lookup) before it
+  // is recorded as failed; jobs with on_unknown=relaunch must run and are tried until they start.
+  uint32_t launch_attempts_max = 3;
 
   // Classic mistakes, for the simulator's checkers to catch (tests/sim/cron_bug_test.cc).
   bool bug_launch_before_commit = false;  // launch when proposing launch-begin, not once chosen
   bool bug_retry_without_lookup = false;  // relaunch at once after an unknown outcome
   bool bug_no_reconcile = false;          // a new leader ignores launches begun before it
+  bool bug_missed_all_skips = false;      // missed=all is treated as missed=skip
 };
 
 struct LeaderOutput {
@@ -79,7 +82,7 @@ class CronLeader {
   size_t unconcluded_runs() const { return tasks_.size(); }
 
  private:
-  enum class Phase { kLaunching, kWaitBeforeLookup, kLookingUp, kEndProposed };
+  enum class Phase { kLaunching, kWaitBeforeLookup, kLookingUp, kRetryWait, kEndProposed };
   struct Task {  // one run that has begun and not yet ended
     std::string job;
     int64_t scheduled_s = 0;
@@ -100,6 +103,7 @@ class CronLeader {
   void ProposeEnd(const std::string& run, Task& task, pb::RunState outcome, std::string reason,
                   int64_t now_us);
   void Launch(const std::string& run, Task& task);
+  void RetryOrFail(const std::string& run, Task& task, const char* why, int64_t now_us);
   void AdoptRun(const pb::RunRecord& record, const std::string& job, bool reconciling,
                 int64_t now_us);
   bool Reconciling() const { return reconciling_ > 0; }

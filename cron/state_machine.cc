@@ -127,6 +127,7 @@ Status CronStateMachine::ApplyPut(const pb::PutJob& m) {
     return Status::Ok();
   }
   *fresh.state.mutable_spec() = spec;
+  fresh.state.set_created_s(now_s());
   fresh.state.set_next_fire_s(first.value());
   fresh.state.set_history_floor_s(std::numeric_limits<int64_t>::min());
   jobs_.emplace(spec.name(), std::move(fresh));

@@ -73,6 +73,14 @@ void World::InitCron() {
     spec.set_overlap(static_cast<cron::pb::Overlap>(cron_rng_.Range(0, 1)));
     spec.set_on_unknown(static_cast<cron::pb::OnUnknown>(cron_rng_.Range(0, 1)));
     spec.set_history_max(cron::kHistoryMaxLimit);  // the final check reads the whole history
+    if (cron_rng_.Chance(250'000)) {
+      // A job that must run (a payroll): every scheduled time runs, late if need be.
+      spec.set_missed(cron::pb::MISSED_ALL);
+      spec.set_max_catchup(cron::kMaxCatchupLimit);
+      spec.set_deadline_s(0);
+      spec.set_overlap(cron::pb::OVERLAP_ALLOW);
+      spec.set_on_unknown(cron::pb::ON_UNKNOWN_RELAUNCH);
+    }
     job_specs_.push_back(std::move(spec));
   }
 }
@@ -83,6 +91,9 @@ void World::ResetCron(Node& n) {
   o.bug_launch_before_commit = options_.bugs.launch_before_commit;
   o.bug_retry_without_lookup = options_.bugs.retry_without_lookup;
   o.bug_no_reconcile = options_.bugs.no_reconcile;
+  o.bug_missed_all_skips = options_.bugs.missed_all_skips;
+  // Failovers here take seconds, not minutes: a short grace exercises the missed policies.
+  o.missed_grace_us = 5'000'000;
   n.sm = std::make_unique<cron::CronStateMachine>(zones_);
   n.leader = std::make_unique<cron::CronLeader>(*n.sm, o);
   n.cron_tick_at_us = -1;
@@ -335,7 +346,33 @@ void World::FinalCronChecks() {
           s.run_name, s.t_us, s.node, s.epoch);
     }
   }
-  if (!problem.empty()) checkers_.Report("history", now_us_, problem);
+  if (!problem.empty()) {
+    checkers_.Report("history", now_us_, problem);
+    return;
+  }
+  // Exactly once, for jobs that must run: every scheduled time from the job's creation to the
+  // healing (less a margin for clock offsets) started exactly once.
+  sm.ForEachJob([&](const cron::pb::JobState& job) {
+    const cron::pb::JobSpec& spec = job.spec();
+    if (!problem.empty() || spec.missed() != cron::pb::MISSED_ALL ||
+        spec.on_unknown() != cron::pb::ON_UNKNOWN_RELAUNCH || spec.deadline_s() != 0 ||
+        spec.overlap() != cron::pb::OVERLAP_ALLOW || spec.max_catchup() < cron::kMaxCatchupLimit) {
+      return;
+    }
+    for (Result<int64_t> t = sm.NextFireAfter(spec.name(), job.created_s());
+         t.ok() && t.value() <= cron_check_until_s_; t = sm.NextFireAfter(spec.name(), t.value())) {
+      const std::string run = cron::RunName(spec.name(), t.value());
+      const size_t starts = scheduler_.StartsOf(run);
+      if (starts != 1) {
+        problem = fmt::format(
+            "run {} of a job that must run (missed=all, on_unknown=relaunch) "
+            "started {} times",
+            run, starts);
+        return;
+      }
+    }
+  });
+  if (!problem.empty()) checkers_.Report("exactly-once", now_us_, problem);
 }
 
 }  // namespace paxcron::sim

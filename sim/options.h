@@ -35,6 +35,7 @@ struct BugSet {
   bool stale_leader_launch = false;   // no lease check before a launcher call
   bool name_without_time = false;     // the scheduler sees the job name, not JOB@TIME
   bool no_reconcile = false;          // a new leader ignores begun-not-ended launches
+  bool missed_all_skips = false;      // the leader skips missed times even of must-run jobs
 };
 
 struct SimOptions {

@@ -238,6 +238,8 @@ void World::StartLiveness() {
     // The scheduler comes back too; the cluster then gets time to conclude every launch.
     scheduler_down_until_us_ = -1;
     Schedule(now_us_ + options_.cron_settle_us, Event::Kind::kSettled, 0, 0);
+    // Wall clocks are off by up to a second or two (offsets, steps): keep a margin.
+    cron_check_until_s_ = (kSimWallEpochUs + now_us_) / 1'000'000 - 10;
   }
 }
 

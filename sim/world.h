@@ -198,7 +198,8 @@ class World {
   std::map<uint64_t, Rpc> rpcs_;
   uint64_t rpc_id_ = 0;
   int64_t scheduler_down_until_us_ = -1;
-  uint64_t cron_traced_slot_ = 0;  // cron events are traced once, at a slot's first apply
+  uint64_t cron_traced_slot_ = 0;   // cron events are traced once, at a slot's first apply
+  int64_t cron_check_until_s_ = 0;  // exactly-once covers scheduled times up to this
   Prng cron_rng_;
 };
 

@@ -111,10 +111,12 @@ TEST_F(LeaderTest, AnUnknownOutcomeIsLookedUpAfterTheDeadlineNeverRetriedBlindly
   EXPECT_EQ(lookups_[0], run);
   leader_.OnLookupResult(run, LookupStatus::kAbsent, now_us_);  // certainly not started
   Settle();
-  ASSERT_EQ(launches_.size(), 2u);  // now, and only now, launched again under the same name
+  EXPECT_EQ(launches_.size(), 1u);
+  At((kT0 + 6) * kSecond);  // after a back-off, and only now, launched again under the same name
+  ASSERT_EQ(launches_.size(), 2u);
   EXPECT_EQ(launches_[1].run_name, run);
   leader_.OnLaunchResult(run, LaunchStatus::kUnknown, now_us_);
-  At((kT0 + 11) * kSecond);
+  At((kT0 + 12) * kSecond);
   leader_.OnLookupResult(run, LookupStatus::kFound, now_us_);
   Settle();
   EXPECT_EQ(Record("gc", run)->state(), pb::RUN_STARTED);
@@ -184,6 +186,29 @@ TEST_F(LeaderTest, UnknownForTooLongIsSkippedByDefaultAndRelaunchedOnlyByChoice)
     }
     EXPECT_GT(t - kT0 * kSecond, Options().unknown_timeout_us);
   }
+}
+
+TEST_F(LeaderTest, ARejectedLaunchIsRetriedBoundedlyUnlessTheJobMustRun) {
+  Put("gc", "0 3 * * *");
+  Put("pay", "0 3 * * *", [](pb::JobSpec& s) { s.set_on_unknown(pb::ON_UNKNOWN_RELAUNCH); });
+  leader_.Start(1, now_us_);
+  At(kT0 * kSecond);
+  ASSERT_EQ(launches_.size(), 2u);
+  size_t answered = 0;
+  for (int i = 1; i <= 5; ++i) {  // the scheduler refuses every launch
+    const size_t sent = launches_.size();
+    for (; answered < sent; ++answered) {
+      leader_.OnLaunchResult(launches_[answered].run_name, LaunchStatus::kRejected, now_us_);
+    }
+    Settle();
+    At(now_us_ + 2 * kSecond);
+  }
+  // gc gave up after 3 launches, visibly; pay, which must run, is still being tried.
+  EXPECT_EQ(Record("gc", RunName("gc", kT0))->state(), pb::RUN_FAILED);
+  EXPECT_EQ(Record("pay", RunName("pay", kT0))->state(), pb::RUN_BEGUN);
+  int pay_launches = 0;
+  for (const LaunchRequest& l : launches_) pay_launches += l.spec.name() == "pay" ? 1 : 0;
+  EXPECT_GE(pay_launches, 5);
 }
 
 TEST_F(LeaderTest, MissedTimesFollowEachJobsPolicy) {

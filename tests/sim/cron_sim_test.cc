@@ -71,7 +71,8 @@ INSTANTIATE_TEST_SUITE_P(Bugs, CronBugCatch,
                                            CronBugCase{"launch-before-commit", "at-most-once"},
                                            CronBugCase{"stale-leader-launch", "fencing"},
                                            CronBugCase{"name-without-time", "at-most-once"},
-                                           CronBugCase{"no-reconcile", "history"}),
+                                           CronBugCase{"no-reconcile", "history"},
+                                           CronBugCase{"missed-all-skips", "exactly-once"}),
                          [](const ::testing::TestParamInfo<CronBugCase>& param_info) {
                            std::string name = param_info.param.bug;
                            for (char& c : name) c = c == '-' ? '_' : c;
