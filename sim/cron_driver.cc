@@ -99,6 +99,15 @@ void World::ResetCron(Node& n) {
   n.cron_tick_at_us = -1;
 }
 
+// Hands a cron command to the node's replica, as the data of a paxos command; true if accepted.
+bool World::ProposeCron(Node& n, const cron::pb::Command& c) {
+  paxos::pb::Command command;
+  command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
+  command.set_data(c.SerializeAsString());
+  checkers_.OnProposed(command.id(), HashBytes(command.data()));
+  return n.replica->Propose(std::move(command), NowOf(n)).ok();
+}
+
 // Runs the node's cron leader loop once; true when it proposed something to the replica.
 bool World::CronStep(Node& n) {
   if (!n.up || n.leader == nullptr) return false;
@@ -117,13 +126,7 @@ bool World::CronStep(Node& n) {
   if (n.leader->active()) n.leader->Tick(CronWall(n));
   cron::LeaderOutput out = n.leader->TakeOutput();
   bool proposed = false;
-  for (const cron::pb::Command& c : out.proposals) {
-    paxos::pb::Command command;
-    command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
-    command.set_data(c.SerializeAsString());
-    checkers_.OnProposed(command.id(), HashBytes(command.data()));
-    proposed |= n.replica->Propose(std::move(command), NowOf(n)).ok();
-  }
+  for (const cron::pb::Command& c : out.proposals) proposed |= ProposeCron(n, c);
   for (const cron::LaunchRequest& l : out.launches) {
     // Right before the call, with a fresh clock reading: a node that lost its lease (a pause,
     // a partition) must not act on decisions it took while it held it.
@@ -251,13 +254,7 @@ void World::CronWorkload() {
     Node& n = nodes_[1 + cron_rng_.Range(0, options_.nodes - 1)];
     if (n.up) {
       // Whatever is lost (no leader, a crash) is proposed again a second later.
-      auto propose = [&](const cron::pb::Command& c) {
-        paxos::pb::Command command;
-        command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
-        command.set_data(c.SerializeAsString());
-        checkers_.OnProposed(command.id(), HashBytes(command.data()));
-        (void)n.replica->Propose(std::move(command), NowOf(n));
-      };
+      auto propose = [&](const cron::pb::Command& c) { (void)ProposeCron(n, c); };
       for (const cron::pb::JobSpec& spec : job_specs_) {
         if (nodes_[best].sm->FindJob(spec.name()) != nullptr) continue;
         cron::pb::Command put;

@@ -164,6 +164,7 @@ class World {
   void InitCron();
   void ResetCron(Node& n);
   bool CronStep(Node& n);
+  bool ProposeCron(Node& n, const cron::pb::Command& c);
   void ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool traced);
   void SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, uint64_t epoch);
   void OnSchedulerArrive(uint64_t rpc_id);
