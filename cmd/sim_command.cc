@@ -117,6 +117,11 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<sim::SchedulerMode> m = sim::ParseSchedulerMode(v.value());
       if (!m.ok()) return m.status();
       out.options.scheduler = m.value();
+    } else if (flag == "--snapshot-every") {
+      Result<uint64_t> n = number(0, 1'000'000'000);
+      if (!n.ok()) return n.status();
+      out.options.snapshot_every_slots = n.value();
+      out.options.snapshot_keep_slots = n.value() / 4;
     } else if (flag == "--proposals") {
       Result<uint64_t> n = number(0, 100'000);
       if (!n.ok()) return n.status();
@@ -138,7 +143,7 @@ void PrintSimHelp() {
       "usage: paxcron sim [--seed N | --seeds A-B] [--nodes 3|5|7] [--duration 10m]\n"
       "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--threads N]\n"
       "                   [--intensity 1|2|3] [--proposals N] [--jobs N]\n"
-      "                   [--scheduler named|fenced|plain]\n"
+      "                   [--scheduler named|fenced|plain] [--snapshot-every N]\n"
       "\n"
       "Simulates a paxcron cluster on virtual time. Every seed runs a safety phase with the\n"
       "chosen faults for --duration, then a liveness phase (partitions healed, loss off, every\n"
@@ -174,6 +179,9 @@ void PrintSimHelp() {
       "                     phase then lasts 60 s and ends with the history check\n"
       "  --scheduler MODE   named (dedupes by run name), fenced (rejects stale lease epochs) or\n"
       "                     plain (neither; refuses requests older than 2 s) (default named)\n"
+      "  --snapshot-every N each node snapshots its state every N applied slots and compacts\n"
+      "                     its log, keeping N/4 slots for lagging peers; a peer behind that\n"
+      "                     fetches the snapshot in chunks (default 1000; 0: never)\n"
       "\n"
       "output: one line per seed, then 'N passed, N failed'. Exit status 1 if any seed failed,\n"
       "2 on bad usage. Each failure prints the command that replays it.\n");

@@ -30,11 +30,13 @@ struct Config {
   uint32_t drift_bound_ppm = 10'000;      // clock rates differ from true time by at most this
   int64_t lease_epsilon_us = 1'000;       // extra safety margin on the holder's side
 
-  uint32_t inflight_slots_max = 32;      // pipelining window: proposed but not yet chosen
-  uint32_t batch_commands_max = 16;      // commands packed into one slot
-  uint32_t pending_commands_max = 4096;  // leader's queue of commands waiting for a slot
-  uint32_t catchup_slots_max = 64;       // chosen values per catch-up reply
-  uint32_t promise_values_max = 1024;    // beyond this a candidate must catch up first
+  uint32_t inflight_slots_max = 32;           // pipelining window: proposed but not yet chosen
+  uint32_t batch_commands_max = 16;           // commands packed into one slot
+  uint32_t pending_commands_max = 4096;       // leader's queue of commands waiting for a slot
+  uint32_t catchup_slots_max = 64;            // chosen values per catch-up reply
+  uint32_t promise_values_max = 1024;         // beyond this a candidate must catch up first
+  uint32_t snapshot_chunk_bytes = 64 * 1024;  // largest SnapshotChunk a driver may serve
+  uint32_t snapshot_fetch_retries = 8;        // unanswered requests before a fetch is dropped
 
   Bugs bugs;
 };

@@ -17,6 +17,7 @@ void DurableState::Apply(const PersistOp& op) {
       promised = op.ballot;
       break;
     case PersistOp::Kind::kAccept: {
+      if (op.slot <= slots.Compacted()) break;  // chosen, and covered by the snapshot
       DurableSlot& s = slots.Mutable(op.slot);
       if (!s.chosen) {
         s.accepted_ballot = op.ballot;
@@ -25,11 +26,17 @@ void DurableState::Apply(const PersistOp& op) {
       break;
     }
     case PersistOp::Kind::kChosen: {
+      if (op.slot <= slots.Compacted()) break;
       DurableSlot& s = slots.Mutable(op.slot);
       s.entry = op.entry;
       s.chosen = true;
       break;
     }
+    case PersistOp::Kind::kCompact:
+      // The driver wrote the snapshot (and snapshot_slot) before this op reached the disk.
+      PAXCRON_ASSERT(op.slot <= snapshot_slot);
+      slots.TruncatePrefix(op.slot);
+      break;
   }
 }
 
@@ -44,6 +51,12 @@ Replica::Replica(Config config, uint64_t rng_seed, const DurableState& durable, 
   promised_ = durable.promised;
   max_round_seen_ = promised_.round;
   log_ = durable.slots;
+  // Start from the snapshot: the driver loaded it into its state machine, so delivery resumes
+  // after it. Log slots at or below it (the kept tail) are chosen and serve lagging peers.
+  PAXCRON_ASSERT(log_.Compacted() <= durable.snapshot_slot);
+  snapshot_slot_ = durable.snapshot_slot;
+  commit_index_ = applied_index_ = durable.snapshot_slot;
+  last_stamp_us_ = durable.snapshot_stamp_us;
   log_.ForEach(Slot(1), log_.Last(), [&](Slot, const SlotState& s) {
     last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry->stamp_us());
   });
@@ -90,6 +103,11 @@ bool Replica::WellFormed(const pb::Envelope& m) const {
              m.catchup_request().to_slot() >= m.catchup_request().from_slot();
     case pb::Envelope::kCatchupReply:
       return slots_valid(m.catchup_reply().values());
+    case pb::Envelope::kSnapshotChunk:
+      return m.snapshot_chunk().data().size() <= config_.snapshot_chunk_bytes &&
+             m.snapshot_chunk().offset() <= m.snapshot_chunk().total_bytes() &&
+             m.snapshot_chunk().data().size() <=
+                 m.snapshot_chunk().total_bytes() - m.snapshot_chunk().offset();
     case pb::Envelope::BODY_NOT_SET:
       return false;
     default:
@@ -129,8 +147,14 @@ void Replica::Step(const pb::Envelope& m, Now now) {
       OnCatchupRequest(from, m.catchup_request());
       break;
     case pb::Envelope::kCatchupReply:
-      OnCatchupReply(m.catchup_reply());
-      MaybeRequestCatchup(from, Slot(m.catchup_reply().commit_index()), now);
+      OnCatchupReply(from, m.catchup_reply(), now);
+      break;
+    case pb::Envelope::kSnapshotRequest:
+      ready_.snapshot_reads.push_back(
+          SnapshotRead{from, Slot(m.snapshot_request().slot()), m.snapshot_request().offset()});
+      break;
+    case pb::Envelope::kSnapshotChunk:
+      OnSnapshotChunk(from, m.snapshot_chunk(), now);
       break;
     case pb::Envelope::kForward:
       if (role_ == Role::kLeader && pending_.size() < config_.pending_commands_max) {
@@ -148,6 +172,7 @@ void Replica::Step(const pb::Envelope& m, Now now) {
 
 void Replica::Tick(Now now) {
   if (lease_.held && now.mono_us >= lease_.expiry_us) EndLease();
+  SnapshotTick(now);
   if (role_ == Role::kLeader) {
     LeaderTick(now);
     return;
@@ -226,6 +251,7 @@ void Replica::Persist(PersistOp op) { ready_.persist.push_back(std::move(op)); }
 
 void Replica::MarkChosen(Slot slot, EntryRef entry) {
   PAXCRON_ASSERT(slot.value > 0);
+  if (slot <= log_.Compacted()) return;  // compacted: known chosen, and covered by a snapshot
   SlotState& s = log_.Mutable(slot);
   if (s.chosen) return;  // learned already; a value, once chosen, never changes
   s.chosen = true;
@@ -264,7 +290,7 @@ void Replica::LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b,
 
 void Replica::MaybeRequestCatchup(NodeId from, Slot known_commit, Now now) {
   known_cluster_commit_ = std::max(known_cluster_commit_, known_commit);
-  if (commit_index_ >= known_commit || from == config_.self) return;
+  if (commit_index_ >= known_commit || from == config_.self || fetch_) return;
   // One request in flight per heartbeat interval bounds the load a lagging replica creates.
   if (catchup_sent_us_ >= 0 && now.mono_us - catchup_sent_us_ < config_.heartbeat_interval_us) {
     return;
@@ -281,6 +307,12 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
   pb::Envelope e;
   pb::CatchupReply* reply = e.mutable_catchup_reply();
   reply->set_commit_index(commit_index_.value);
+  if (m.from_slot() <= log_.Compacted().value) {
+    // Those values are gone from the log: the requester needs the snapshot that covers them.
+    reply->set_snapshot_slot(snapshot_slot_.value);
+    Send(from, std::move(e));
+    return;
+  }
   const uint64_t last = std::min(m.to_slot(), m.from_slot() + config_.catchup_slots_max - 1);
   log_.ForEach(Slot(m.from_slot()), Slot(last), [&](Slot slot, const SlotState& s) {
     if (!s.chosen) return;
@@ -292,13 +324,23 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
   Send(from, std::move(e));
 }
 
-void Replica::OnCatchupReply(const pb::CatchupReply& m) {
+void Replica::OnCatchupReply(NodeId from, const pb::CatchupReply& m, Now now) {
   catchup_sent_us_ = -1;  // answered: the next gap may be asked for at once
+  if (m.snapshot_slot() > commit_index_.value) {
+    // What we miss is only in the sender's snapshot. One fetch at a time; a leader never
+    // fetches (it learns everything through its own ballot).
+    if (!fetch_ && role_ != Role::kLeader) {
+      fetch_ = SnapshotFetch{from, Slot(0), 0, now.mono_us, 0, false};
+      RequestSnapshotChunk(now);
+    }
+    return;
+  }
   for (const pb::SlotValue& v : m.values()) {
-    if (v.chosen() && v.slot() > 0) {
+    if (v.chosen() && v.slot() > log_.Compacted().value) {
       MarkChosen(Slot(v.slot()), std::make_shared<const pb::Entry>(v.entry()));
     }
   }
+  MaybeRequestCatchup(from, Slot(m.commit_index()), now);
 }
 
 void Replica::ResetElectionTimer(Now now) {
@@ -326,6 +368,7 @@ LocalMicros Replica::NextWakeup() const {
   LocalMicros wake = role_ == Role::kLeader ? next_heartbeat_us_
                                             : std::max(election_deadline_us_, campaign_retry_us_);
   if (lease_.held) wake = std::min(wake, lease_.expiry_us);
+  if (fetch_ && !fetch_->complete) wake = std::min(wake, fetch_->sent_us + SnapshotRetryUs());
   return wake;
 }
 

@@ -11,6 +11,16 @@
 //   4. Send ready.messages (messages to self are delivered back through Step like any other).
 //   5. Apply ready.committed to the state machine, in order.
 //   6. Call Tick(now) again no later than ready.next_wakeup (local monotonic time).
+// SNAPSHOTS (the driver owns the bytes; the core only moves slots and messages):
+//   - Compaction: after the driver durably saved a snapshot of its state machine at some applied
+//     slot, it calls Compact(); the Ready then asks to truncate the durable log.
+//   - Serving: each ready.snapshot_reads names a peer and a byte range of our snapshot; the
+//     driver reads it and hands it back with ServeSnapshotChunk().
+//   - Receiving: ready.snapshot_chunks are a peer's snapshot, in order, from offset 0; the driver
+//     stages them. After the `last` one it validates the snapshot, calls InstallSnapshot() and,
+//     only if that succeeds, saves it durably and loads it into its state machine before
+//     handling the next Ready (whose log truncation must not reach disk before the snapshot).
+//     If the bytes are bad it calls AbortSnapshotFetch().
 // Before any external action taken under the lease, ask HoldsLease(now) with a fresh clock
 // reading: a process that was paused wakes with a stale belief (PITFALLS: "Leases").
 #pragma once
@@ -39,18 +49,29 @@ struct Now {
 
 // One write the driver must make durable before sending the messages of the same Ready.
 struct PersistOp {
-  enum class Kind { kPromise, kAccept, kChosen };
+  enum class Kind { kPromise, kAccept, kChosen, kCompact };
   Kind kind = Kind::kPromise;
   Ballot ballot;   // kPromise: the promised ballot; kAccept: the accepted ballot
-  Slot slot;       // kAccept, kChosen
+  Slot slot;       // kAccept, kChosen; kCompact: forget every slot at or below this one
   EntryRef entry;  // kAccept, kChosen
 };
 
-// What survives a crash: the acceptor's promise and every accepted or chosen value.
+// What survives a crash: the acceptor's promise, every accepted or chosen value above the
+// compaction point, and (written by the driver, atomically with the snapshot's bytes) which slot
+// the newest durable snapshot ends at.
 struct DurableState {
   Ballot promised;
   SlotLog slots;
+  Slot snapshot_slot;              // 0: no snapshot
+  uint64_t snapshot_stamp_us = 0;  // cluster time of the snapshot's last entry
   void Apply(const PersistOp& op);
+};
+
+// A byte range of this node's snapshot that a peer asked for (see ServeSnapshotChunk).
+struct SnapshotRead {
+  NodeId to;
+  Slot slot;  // the snapshot the peer is fetching (0: the newest)
+  uint64_t offset = 0;
 };
 
 // A chosen value, handed over in slot order.
@@ -75,8 +96,13 @@ struct Ready {
   std::vector<PersistOp> persist;
   std::vector<Outgoing> messages;
   std::vector<Committed> committed;
+  std::vector<SnapshotRead> snapshot_reads;
+  std::vector<pb::SnapshotChunk> snapshot_chunks;  // received, in order, to stage
   LocalMicros next_wakeup_us = 0;
-  bool Empty() const { return persist.empty() && messages.empty() && committed.empty(); }
+  bool Empty() const {
+    return persist.empty() && messages.empty() && committed.empty() && snapshot_reads.empty() &&
+           snapshot_chunks.empty();
+  }
 };
 
 enum class Role { kFollower, kCandidate, kLeader };
@@ -96,6 +122,18 @@ class Replica {
   // Leader only: revoke the lease and ask `successor` to campaign at once.
   Status HandOver(NodeId successor, Now now);
 
+  // The driver durably saved a snapshot of its state machine covering every slot up to
+  // `snapshot_slot` (cluster time `stamp_us`). Forgets the log up to `snapshot_slot - keep_slots`
+  // (the kept tail lets a slightly lagging peer catch up without a snapshot).
+  // Errors: `snapshot_slot` not yet handed to the driver.
+  Status Compact(Slot snapshot_slot, uint64_t stamp_us, uint64_t keep_slots);
+  // Sends a peer the chunk it asked for in a SnapshotRead. `chunk.slot` 0: no snapshot here.
+  void ServeSnapshotChunk(NodeId to, pb::SnapshotChunk chunk);
+  // The fetched snapshot ending at `slot` is valid: the replica continues from it. Errors (the
+  // driver must then discard it): no such fetch is waiting, or it is no longer needed.
+  Status InstallSnapshot(Slot slot, uint64_t stamp_us, Now now);
+  void AbortSnapshotFetch();
+
   Ready TakeReady();
 
   bool HoldsLease(LocalMicros now_us) const { return lease_.held && now_us < lease_.expiry_us; }
@@ -103,6 +141,8 @@ class Replica {
   Role role() const { return role_; }
   Ballot ballot() const { return ballot_; }
   Slot commit_index() const { return commit_index_; }
+  Slot compacted() const { return log_.Compacted(); }
+  bool fetching_snapshot() const { return fetch_.has_value(); }
   NodeId leader_hint() const { return leader_hint_; }
   const Config& config() const { return config_; }
   uint64_t invalid_messages() const { return invalid_messages_; }  // dropped as malformed
@@ -117,6 +157,14 @@ class Replica {
   struct LeaseRequest {
     LocalMicros sent_us = 0;
     std::set<NodeId> grants;
+  };
+  struct SnapshotFetch {
+    NodeId from;
+    Slot slot;  // 0 until the first chunk names it
+    uint64_t offset = 0;
+    LocalMicros sent_us = 0;
+    uint32_t unanswered = 0;
+    bool complete = false;  // every chunk received: waiting for InstallSnapshot
   };
   struct Grant {    // a lease this acceptor granted
     NodeId holder;  // NodeId(0): unknown (after a restart): refuse everyone
@@ -135,7 +183,12 @@ class Replica {
   void LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b, Now now);
   void MaybeRequestCatchup(NodeId from, Slot known_commit, Now now);
   void OnCatchupRequest(NodeId from, const pb::CatchupRequest& m);
-  void OnCatchupReply(const pb::CatchupReply& m);
+  void OnCatchupReply(NodeId from, const pb::CatchupReply& m, Now now);
+  void RequestSnapshotChunk(Now now);
+  void OnSnapshotChunk(NodeId from, const pb::SnapshotChunk& m, Now now);
+  void SnapshotTick(Now now);
+  // An unanswered snapshot request is sent again after this long.
+  LocalMicros SnapshotRetryUs() const { return config_.election_timeout_min_us; }
   void ResetElectionTimer(Now now);
   void BecomeFollower(NodeId leader, Now now);
   void EndLease();
@@ -180,6 +233,8 @@ class Replica {
   Slot applied_index_;  // handed to the driver in Ready::committed
   Slot known_cluster_commit_;
   LocalMicros catchup_sent_us_ = -1;
+  Slot snapshot_slot_;  // the driver's newest durable snapshot ends here
+  std::optional<SnapshotFetch> fetch_;
 
   // Roles.
   Role role_ = Role::kFollower;

@@ -46,7 +46,10 @@ void Replica::OnPrepare(NodeId from, const pb::Prepare& m, Now now) {
   pb::Envelope e;
   pb::Promise* p = e.mutable_promise();
   const Slot from_slot(std::max<uint64_t>(m.from_slot(), 1));
-  if (log_.Last().value >= from_slot.value + config_.promise_values_max) {
+  // Too far behind (or behind our compaction point, where we can no longer report values): it
+  // must catch up first.
+  if (from_slot <= log_.Compacted() ||
+      log_.Last().value >= from_slot.value + config_.promise_values_max) {
     SendNack(from, m.ballot(), 0, true);  // too far behind: it must catch up first
     return;
   }
@@ -86,11 +89,15 @@ void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
   }
   const Slot slot(m.slot());
   PAXCRON_ASSERT(slot.value > 0);
-  SlotState& s = log_.Mutable(slot);
-  if (!s.chosen) {
-    s.accepted_ballot = b;
-    s.entry = std::make_shared<const pb::Entry>(m.entry());
-    Persist(PersistOp{PersistOp::Kind::kAccept, b, slot, s.entry});
+  // A compacted slot is chosen: like any chosen slot it keeps its value, and the ack is true of
+  // every later ballot (which can only carry the chosen value).
+  if (slot > log_.Compacted()) {
+    SlotState& s = log_.Mutable(slot);
+    if (!s.chosen) {
+      s.accepted_ballot = b;
+      s.entry = std::make_shared<const pb::Entry>(m.entry());
+      Persist(PersistOp{PersistOp::Kind::kAccept, b, slot, s.entry});
+    }
   }
   pb::Envelope e;
   *e.mutable_accepted()->mutable_ballot() = m.ballot();

@@ -62,6 +62,7 @@ void Replica::BecomeLeader(Now now) {
   leader_hint_ = config_.self;
   campaign_retry_us_ = 0;
   leader_since_us_ = now.mono_us;
+  fetch_.reset();                         // a leader learns every slot through its own ballot
   lease_acquired_in_term_ = lease_.held;  // a boosting leader keeps the lease it had
   if (config_.bugs.no_phase1_recovery) recovered_.clear();  // the bug: forget what was reported
   last_stamp_us_ = std::max(last_stamp_us_, recovered_stamp_us_);

@@ -77,6 +77,23 @@ void Checkers::OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index,
   }
 }
 
+void Checkers::OnSnapshotInstalled(int64_t t_us, uint32_t node, uint64_t slot,
+                                   uint64_t state_checksum) {
+  // Every slot in a snapshot was applied somewhere first (and checked there).
+  if (slot >= checksums_.size() || chosen_[slot].node == 0) {
+    Fail("replica-state", t_us,
+         fmt::format("node {} installed a snapshot ending at slot {}, which no node applied", node,
+                     slot));
+    return;
+  }
+  if (checksums_[slot] != state_checksum) {
+    Fail("replica-state", t_us,
+         fmt::format("node {} installed a snapshot ending at slot {} with state checksum {:016x}, "
+                     "but node {} had {:016x} there",
+                     node, slot, state_checksum, chosen_[slot].node, checksums_[slot]));
+  }
+}
+
 void Checkers::OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us) {
   for (uint32_t other = 1; other < leases_.size(); ++other) {
     const LeaseRecord& r = leases_[other];

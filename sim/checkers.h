@@ -36,6 +36,8 @@ class Checkers {
                  uint64_t value_hash, uint64_t state_checksum);
   void OnCrash(uint32_t node, uint64_t applied_index);
   void OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index, uint64_t state_checksum);
+  // A node loaded a peer's snapshot ending at `slot`, with this state checksum.
+  void OnSnapshotInstalled(int64_t t_us, uint32_t node, uint64_t slot, uint64_t state_checksum);
   void OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us);
   void OnLeaseExtend(uint32_t node, int64_t true_expiry_us);
   void OnLeaseEnd(uint32_t node);

@@ -50,6 +50,10 @@ struct SimOptions {
   uint32_t drift_bound_ppm = 10'000;       // what the lease assumes (1%)
   int64_t liveness_bound_us = 15'000'000;  // after healing, a proposal is chosen within this
   uint32_t intensity = 2;                  // 1 gentle .. 3 harsh: how often faults come
+  // Every node snapshots its state machine each time this many slots were applied since its
+  // last snapshot, and keeps `snapshot_keep_slots` of log below it for lagging peers. 0: never.
+  uint64_t snapshot_every_slots = 1000;
+  uint64_t snapshot_keep_slots = 250;
 
   // The replicated cron (--jobs N > 0): N random jobs launched on a simulated scheduler.
   uint32_t cron_jobs = 0;

@@ -21,9 +21,10 @@ std::string FormatResultLine(const RunResult& r) {
   return fmt::format(
              "seed {}: ok slots={} msgs={} dropped={} crashes={} partitions={} elections={} "
              "leases={} "
-             "liveness={:.3f}s",
+             "liveness={:.3f}s snapshots={} installs={}",
              r.seed, s.slots_chosen, s.messages_sent, s.messages_dropped, s.crashes, s.partitions,
-             s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6) +
+             s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6,
+             s.snapshots_taken, s.snapshots_installed) +
          (s.launch_rpcs > 0 ? fmt::format(" runs_started={} runs_skipped={} launch_rpcs={}",
                                           s.runs_started, s.runs_skipped, s.launch_rpcs)
                             : "");
@@ -34,6 +35,9 @@ std::string ReplayCommand(const SimOptions& o, uint64_t seed) {
                                 o.nodes, FormatDuration(o.duration_us), o.faults_text);
   if (!o.bug_name.empty()) cmd += " --inject-bug " + o.bug_name;
   if (o.intensity != 2) cmd += fmt::format(" --intensity {}", o.intensity);
+  if (o.snapshot_every_slots != SimOptions{}.snapshot_every_slots) {
+    cmd += fmt::format(" --snapshot-every {}", o.snapshot_every_slots);
+  }
   if (o.proposals_per_sec != 100) cmd += fmt::format(" --proposals {}", o.proposals_per_sec);
   if (o.cron_jobs > 0) {
     cmd += fmt::format(" --jobs {} --scheduler {}", o.cron_jobs, SchedulerModeName(o.scheduler));

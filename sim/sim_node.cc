@@ -39,6 +39,10 @@ const char* MessageType(const paxos::pb::Envelope& m) {
       return "forward";
     case E::kTimeoutNow:
       return "timeout_now";
+    case E::kSnapshotRequest:
+      return "snapshot_request";
+    case E::kSnapshotChunk:
+      return "snapshot_chunk";
     case E::BODY_NOT_SET:
       return "empty";
   }
@@ -77,7 +81,15 @@ void World::Pump(Node& n) {
 
 void World::HandleReady(Node& n) {
   PAXCRON_ASSERT(n.up);
-  paxos::Ready ready = n.replica->TakeReady();
+  // Installing a fetched snapshot gives the replica new output: loop, boundedly.
+  for (int round = 0; round < 4; ++round) {
+    paxos::Ready ready = n.replica->TakeReady();
+    ProcessReady(n, ready);
+    if (!HandleSnapshotIo(n, ready)) return;
+  }
+}
+
+void World::ProcessReady(Node& n, paxos::Ready& ready) {
   if (!ready.Empty() && (!ready.persist.empty() || !ready.committed.empty() || !n.disk.empty())) {
     if (options_.bugs.ack_before_persist) {
       // The bug: writes sit in a volatile cache until the next periodic flush, but replies and
@@ -136,13 +148,17 @@ void World::SendMessage(const paxos::Outgoing& out) {
 }
 
 void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
+  // Output queued behind the disk before a fetched snapshot was installed is covered by it.
+  if (c.slot.value <= n.applied) return;
   PAXCRON_ASSERT(c.slot.value == n.applied + 1);
   n.applied = c.slot.value;
   const Entry& entry = *c.entry;
+  n.applied_stamp_us = entry.stamp_us();
   const uint64_t value = paxos::EntryHash(entry);
   n.checksum = HashU64(value, n.checksum);
   stats_.slots_chosen = std::max(stats_.slots_chosen, n.applied);
   if (cron()) ApplyCronCommands(n, entry, traced);
+  MaybeTakeSnapshot(n);
   // Values re-applied from disk after a restart were checked when first applied; the checksum
   // chain, compared once recovery ends (OnRecovered), covers every one of them.
   if (!traced) return;
@@ -152,6 +168,7 @@ void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
   if (!liveness_phase_) return;
   for (const auto& cmd : entry.commands()) {
     if ((cmd.id() >> 63) == 0) continue;
+    probe_slot_.emplace(cmd.id(), c.slot.value);
     if (++probe_applied_[cmd.id()] == options_.nodes && stats_.liveness_us < 0) {
       stats_.liveness_us = now_us_ - liveness_start_us_;
       done_ = !cron();  // a cron run goes on until it has settled
@@ -215,6 +232,7 @@ void World::Crash(Node& n) {
   // Whatever was not yet fsynced is gone, and so are the replies that waited for it.
   n.writeback.clear();
   n.disk.clear();
+  n.staging.clear();
   checkers_.OnCrash(n.id, n.applied);
   n.up = false;
   ++n.incarnation;
@@ -233,10 +251,12 @@ void World::Restart(Node& n) {
   n.up = true;
   n.applied = 0;
   n.checksum = kFnvOffset;
+  n.applied_stamp_us = 0;
   trace_->Emit(now_us_, n.id, "restart");
-  if (cron()) ResetCron(n);  // rebuilt from the log the replica re-delivers
+  if (cron()) ResetCron(n);  // rebuilt from the snapshot and the log the replica re-delivers
+  LoadOwnSnapshot(n);
   n.replica = NewReplica(n);
-  Pump(n);  // re-applies every chosen value found on disk
+  Pump(n);  // re-applies every chosen value found on disk after the snapshot
   checkers_.OnRecovered(now_us_, n.id, n.applied, n.checksum);
 }
 

@@ -147,7 +147,9 @@ void World::Dispatch(const Event& e) {
       for (const auto& op : batch.ops) n->durable.Apply(op);
       for (const auto& m : batch.messages) SendMessage(m);
       for (const auto& c : batch.committed) ApplyCommitted(*n, c, true);
-      if (cron()) Pump(*n);  // the cron leader may have something to do with what was applied
+      // The replica may have new output (a compaction after a snapshot), and the cron leader
+      // something to do with what was applied.
+      Pump(*n);
       return;
     }
     case Event::Kind::kLeaseCheck:

@@ -45,6 +45,9 @@ struct RunStats {
   uint64_t runs_started = 0;  // starts seen by the scheduler (the oracle)
   uint64_t runs_skipped = 0;  // skips recorded in the replicated history
   uint64_t launch_rpcs = 0;
+  // Snapshots.
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_installed = 0;  // fetched from a peer
 };
 
 struct RunResult {
@@ -121,6 +124,11 @@ class World {
     std::unique_ptr<cron::CronLeader> leader;
     int64_t cron_tick_at_us = -1;
     int64_t paused_until_us = -1;  // a paused node handles nothing before then
+    // Snapshots: the durable bytes (written atomically with durable.snapshot_slot), the bytes
+    // of a peer's snapshot being received, and the stamp of the last applied entry.
+    std::string snapshot;
+    std::string staging;
+    uint64_t applied_stamp_us = 0;
   };
   // A request to the datacenter scheduler, in flight.
   struct Rpc {
@@ -158,6 +166,13 @@ class World {
   void Restart(Node& n);
   std::unique_ptr<paxos::Replica> NewReplica(Node& n);
   void HandleReady(Node& n);
+  void ProcessReady(Node& n, paxos::Ready& ready);
+
+  // sim_snapshot.cc: snapshots of a node's state machine, compaction and snapshot transfer.
+  void MaybeTakeSnapshot(Node& n);
+  void LoadOwnSnapshot(Node& n);
+  // True when the replica was called (it has new output).
+  bool HandleSnapshotIo(Node& n, paxos::Ready& ready);
 
   // cron_driver.cc: the replicated cron on top (only with options.cron_jobs > 0).
   bool cron() const { return options_.cron_jobs > 0; }
@@ -189,6 +204,7 @@ class World {
   int64_t liveness_start_us_ = 0;
   uint64_t probe_seq_ = 0;
   std::map<uint64_t, uint32_t> probe_applied_;  // probe command id -> nodes that applied it
+  std::map<uint64_t, uint64_t> probe_slot_;     // probe command id -> its slot
   RunStats stats_;
   Prng net_rng_, disk_rng_, client_rng_, clock_rng_, node_rng_;
 

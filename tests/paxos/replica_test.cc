@@ -1,6 +1,4 @@
-// Unit tests of the consensus core, driven by hand: a tiny in-test driver that follows the
-// contract of replica.h (persist, then send, then apply) over a perfect, instant network whose
-// links the test can cut.
+// Unit tests of the consensus core, driven by hand through the in-test driver of test_cluster.h.
 #include "paxos/replica.h"
 
 #include <gtest/gtest.h>
@@ -12,111 +10,12 @@
 #include <vector>
 
 #include "paxos/ballot.h"
+#include "tests/paxos/test_cluster.h"
 
 namespace paxcron::paxos {
 namespace {
 
-class Cluster {
- public:
-  explicit Cluster(uint32_t n, Bugs bugs = {}) : disks_(n + 1), applied_(n + 1) {
-    for (uint32_t i = 1; i <= n; ++i) members_.push_back(NodeId(i));
-    replicas_.resize(n + 1);
-    bugs_ = bugs;
-    for (uint32_t i = 1; i <= n; ++i) Start(i);
-  }
-
-  Config ConfigOf(uint32_t i) const {
-    Config c;
-    c.self = NodeId(i);
-    c.members = members_;
-    c.bugs = bugs_;
-    return c;
-  }
-  void Start(uint32_t i) {
-    replicas_[i] = std::make_unique<Replica>(ConfigOf(i), i, disks_[i], NowOf());
-    applied_[i].clear();
-    Pump(i);
-  }
-  void Crash(uint32_t i) { replicas_[i].reset(); }
-  Now NowOf() const { return Now{now_us_, 1'800'000'000'000'000 + wall_skew_us_ + now_us_}; }
-  Replica& r(uint32_t i) { return *replicas_[i]; }
-  DurableState& disk(uint32_t i) { return disks_[i]; }
-  const std::vector<std::string>& applied(uint32_t i) const { return applied_[i]; }
-  void Cut(uint32_t a, uint32_t b) { cut_.insert({a, b}), cut_.insert({b, a}); }
-  void Isolate(uint32_t a) {
-    for (NodeId m : members_) Cut(a, m.value);
-  }
-  void HealAll() { cut_.clear(); }
-  void set_wall_skew(int64_t us) { wall_skew_us_ = us; }
-
-  void Pump(uint32_t i) {
-    Ready ready = replicas_[i]->TakeReady();
-    for (const PersistOp& op : ready.persist) disks_[i].Apply(op);  // 1. persist
-    for (Outgoing& m : ready.messages) {                            // 2. send
-      if (!cut_.contains({i, m.to.value})) wire_.push_back(std::move(m));
-    }
-    for (const Committed& c : ready.committed) {  // 3. apply
-      ASSERT_EQ(c.slot.value, applied_[i].size() + 1);
-      std::string value = c.entry->noop() ? "noop" : "";
-      for (const auto& cmd : c.entry->commands()) value += (value.empty() ? "" : "+") + cmd.data();
-      applied_[i].push_back(value);
-    }
-  }
-  // Delivers messages until the network is quiet.
-  void Settle() {
-    for (int steps = 0; !wire_.empty(); ++steps) {
-      ASSERT_LT(steps, 1'000'000) << "the cluster never went quiet";
-      Outgoing m = std::move(wire_.front());
-      wire_.pop_front();
-      if (!replicas_[m.to.value]) continue;  // crashed
-      replicas_[m.to.value]->Step(*m.envelope, NowOf());
-      Pump(m.to.value);
-    }
-  }
-  // Moves time forward in steps, ticking every live replica and delivering everything.
-  void Advance(int64_t us, int64_t step_us = 10'000) {
-    for (int64_t done = 0; done < us; done += step_us) {
-      now_us_ += step_us;
-      for (size_t i = 1; i < replicas_.size(); ++i) {
-        if (!replicas_[i]) continue;
-        replicas_[i]->Tick(NowOf());
-        Pump(static_cast<uint32_t>(i));
-      }
-      Settle();
-    }
-  }
-  uint32_t Leader() const {
-    uint32_t leader = 0;
-    for (size_t i = 1; i < replicas_.size(); ++i) {
-      if (replicas_[i] && replicas_[i]->role() == Role::kLeader) {
-        EXPECT_EQ(leader, 0u) << "two leaders";
-        leader = static_cast<uint32_t>(i);
-      }
-    }
-    return leader;
-  }
-  Status Propose(uint32_t i, const std::string& data) {
-    pb::Command c;
-    c.set_id(++command_id_);
-    c.set_data(data);
-    Status s = replicas_[i]->Propose(c, NowOf());
-    Pump(i);
-    Settle();
-    return s;
-  }
-
- private:
-  std::vector<NodeId> members_;
-  Bugs bugs_;
-  std::vector<std::unique_ptr<Replica>> replicas_;
-  std::vector<DurableState> disks_;
-  std::vector<std::vector<std::string>> applied_;
-  std::deque<Outgoing> wire_;
-  std::set<std::pair<uint32_t, uint32_t>> cut_;
-  int64_t now_us_ = 1'000'000;
-  int64_t wall_skew_us_ = 0;
-  uint64_t command_id_ = 0;
-};
+using test::Cluster;
 
 TEST(Replica, ElectsOneLeaderWithALeaseAndEveryReplicaAppliesTheSameLog) {
   Cluster c(3);

@@ -48,6 +48,22 @@ TEST(Checkers, ReplicaStateFailsWhenTheSameSlotsGiveDifferentStates) {
   EXPECT_EQ(c.violation().checker, "replica-state");
 }
 
+TEST(Checkers, ReplicaStateFailsOnASnapshotThatDisagreesOrThatNobodyApplied) {
+  Checkers c(3);
+  c.OnProposed(1, HashBytes("a"));
+  c.OnApplied(10, 1, 1, EntryWith(1, "a"), 111, 1001);
+  c.OnSnapshotInstalled(20, 2, 1, 1001);
+  EXPECT_FALSE(c.failed());
+  c.OnSnapshotInstalled(30, 3, 1, 9999);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().checker, "replica-state");
+
+  Checkers d(3);
+  d.OnSnapshotInstalled(20, 2, 5, 1001);  // slot 5 was never applied anywhere
+  ASSERT_TRUE(d.failed());
+  EXPECT_EQ(d.violation().checker, "replica-state");
+}
+
 TEST(Checkers, AgreementDurabilityLeaseAndCronCheckersFail) {
   paxos::pb::Entry noop;
   noop.set_noop(true);
