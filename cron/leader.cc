@@ -391,6 +391,10 @@ void CronLeader::Tick(int64_t now_us) {
     if (const pb::JobState* state = sm_->FindJob(job)) ProposeNextBackfillOrManual(*state, now_us);
   }
   if (Reconciling()) return;  // conclude every partial launch before going on
+  if (options_.bug_poll_interval_us > 0) {
+    if (now_us < next_poll_us_) return;
+    next_poll_us_ = now_us + options_.bug_poll_interval_us;
+  }
   while (!due_.empty() && due_.top().first * 1'000'000 <= now_us) {
     const auto [t, name] = due_.top();
     due_.pop();

@@ -50,6 +50,9 @@ struct LeaderOptions {
   bool bug_retry_without_lookup = false;  // relaunch at once after an unknown outcome
   bool bug_no_reconcile = false;          // a new leader ignores launches begun before it
   bool bug_missed_all_skips = false;      // missed=all is treated as missed=skip
+  // > 0: due runs are looked for only this often, like a controller's periodic sync loop
+  // (Kubernetes' CronJob controller polled every 10 s): runs start up to that late.
+  int64_t bug_poll_interval_us = 0;
 };
 
 struct LeaderOutput {
@@ -116,7 +119,8 @@ class CronLeader {
   std::map<std::string, Task> tasks_;         // by run name
   std::map<std::string, int64_t> proposals_;  // job -> when its begin/skip was proposed
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
-  size_t reconciling_ = 0;  // tasks with reconciling set
+  size_t reconciling_ = 0;    // tasks with reconciling set
+  int64_t next_poll_us_ = 0;  // the coarse-poll bug only
   LeaderOutput out_;
 };
 

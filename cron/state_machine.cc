@@ -134,18 +134,18 @@ Status CronStateMachine::ApplyPut(const pb::PutJob& m) {
   return Status::Ok();
 }
 
-Status CronStateMachine::ConsumeScheduledTime(Job& job, int64_t t) {
+Result<bool> CronStateMachine::ConsumeScheduledTime(Job& job, int64_t t) {
   pb::JobState& s = job.state;
   if (t == s.next_fire_s()) {
     Result<int64_t> next = NextFireAfter(job, t);
     s.set_next_fire_s(next.ok() ? next.value() : kNever);
-    return Status::Ok();
+    return false;
   }
   auto& queue = *s.mutable_backfill_s();
   auto it = std::find(queue.begin(), queue.end(), t);
   if (it != queue.end()) {
     queue.erase(it);
-    return Status::Ok();
+    return true;
   }
   return Status::Error(fmt::format(
       "job {}: {} is neither its next scheduled time ({}) nor a "
@@ -188,6 +188,7 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
     return Status::Error(
         fmt::format("run {}: overlap forbidden while {} runs", name, s.open_runs(0).run_name()));
   }
+  bool backfill = false;
   if (m.manual()) {
     auto& requests = *s.mutable_manual_requests_s();
     auto it = std::find(requests.begin(), requests.end(), m.scheduled_s());
@@ -195,7 +196,9 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
     requests.erase(it);
   } else {
     if (s.paused()) return Status::Error(fmt::format("run {}: job is paused", name));
-    if (Status c = ConsumeScheduledTime(job, m.scheduled_s()); !c.ok()) return c;
+    Result<bool> consumed = ConsumeScheduledTime(job, m.scheduled_s());
+    if (!consumed.ok()) return consumed.status();
+    backfill = consumed.value();
   }
   // A backfilled time that was skipped before: its skip record gives way to the run, so that
   // one run name has one record.
@@ -204,6 +207,7 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
   r->set_run_name(name);
   r->set_scheduled_s(m.scheduled_s());
   r->set_manual(m.manual());
+  r->set_backfill(backfill);
   r->set_state(pb::RUN_BEGUN);
   r->set_epoch(m.epoch());
   r->set_begun_us(cluster_time_us_);
@@ -258,12 +262,14 @@ Status CronStateMachine::ApplySkip(const pb::SkipRun& m) {
   if (known != job.names.end() && known->second.begun > 0) {
     return Status::Error(fmt::format("run {}: already begun; end it with launch-end", name));
   }
-  if (Status c = ConsumeScheduledTime(job, m.scheduled_s()); !c.ok()) return c;
+  Result<bool> consumed = ConsumeScheduledTime(job, m.scheduled_s());
+  if (!consumed.ok()) return consumed.status();
   if (known != job.names.end()) RemoveFinished(job, name);  // skipped again (a backfill)
   pb::JobState& s = job.state;
   pb::RunRecord* r = s.add_history();
   r->set_run_name(name);
   r->set_scheduled_s(m.scheduled_s());
+  r->set_backfill(consumed.value());
   r->set_state(pb::RUN_SKIPPED);
   r->set_reason(m.reason());
   r->set_ended_us(cluster_time_us_);

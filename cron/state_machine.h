@@ -82,7 +82,8 @@ class CronStateMachine {
   Result<Job*> MutableJob(std::string_view name);
   // Consumes scheduled time `t` of `job`: the cursor (advanced to the next time) or a queued
   // backfill time. Error if `t` is neither.
-  Status ConsumeScheduledTime(Job& job, int64_t t);
+  // True when `t` came from the backfill queue rather than the schedule's cursor.
+  Result<bool> ConsumeScheduledTime(Job& job, int64_t t);
   Result<int64_t> NextFireAfter(const Job& job, int64_t after_s) const;
   void TrimHistory(Job& job);
   static void IndexRecord(Job& job, const pb::RunRecord& record, int delta);

@@ -67,8 +67,10 @@ void Replica::OnPrepare(NodeId from, const pb::Prepare& m, Now now) {
   if (from != config_.self && role_ != Role::kFollower) BecomeFollower(NodeId(0), now);
   *p->mutable_ballot() = m.ballot();
   p->set_commit_index(commit_index_.value);
+  // The election timer is NOT reset by a prepare (only by a leader's accepts and heartbeats): a
+  // candidate that can send but not hear (a one-way partition) would otherwise keep a connected
+  // majority from ever electing anyone (Raft's disruptive server; its PreVote fixes the same).
   Send(from, std::move(e));
-  if (from != config_.self) ResetElectionTimer(now);
 }
 
 void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {

@@ -92,6 +92,7 @@ void World::ResetCron(Node& n) {
   o.bug_retry_without_lookup = options_.bugs.retry_without_lookup;
   o.bug_no_reconcile = options_.bugs.no_reconcile;
   o.bug_missed_all_skips = options_.bugs.missed_all_skips;
+  if (options_.bugs.coarse_poll) o.bug_poll_interval_us = 10'000'000;
   // Failovers here take seconds, not minutes: a short grace exercises the missed policies.
   o.missed_grace_us = 5'000'000;
   n.sm = std::make_unique<cron::CronStateMachine>(zones_);
@@ -105,6 +106,10 @@ bool World::ProposeCron(Node& n, const cron::pb::Command& c) {
   command.set_id(kCronCommandBit | (uint64_t{n.id} << 40) | ++n.command_seq);
   command.set_data(c.SerializeAsString());
   checkers_.OnProposed(command.id(), HashBytes(command.data()));
+  if (c.has_skip_run()) {
+    skip_origins_[cron::RunName(c.skip_run().job(), c.skip_run().scheduled_s())] =
+        SkipOrigin{now_us_, CronWall(n)};
+  }
   return n.replica->Propose(std::move(command), NowOf(n)).ok();
 }
 
@@ -115,6 +120,7 @@ bool World::CronStep(Node& n) {
   if (holds && !n.leader->active()) {
     n.leader->Start(n.replica->Lease().epoch.value, CronWall(n));
     trace_->Emitf(now_us_, n.id, "cron_leader", ",\"epoch\":{}", n.replica->Lease().epoch.value);
+    leader_disruptions_.push_back(now_us_);
   } else if (!holds && n.leader->active()) {
     // The stale-leader-launch bug never looks at the lease: it stops acting only once it hears
     // of another leader.
@@ -155,6 +161,10 @@ void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool trace
     if (!traced || !ok || n.applied <= cron_traced_slot_) continue;
     if (c.has_launch_begin()) {
       const auto& b = c.launch_begin();
+      if (const cron::pb::JobState* job = n.sm->FindJob(b.job());
+          job != nullptr && job->open_runs_size() > 0 && job->open_runs().rbegin()->backfill()) {
+        backfill_runs_.insert(job->open_runs().rbegin()->run_name());
+      }
       trace_->Emitf(now_us_, n.id, "launch_begin", ",\"run\":{},\"epoch\":{}",
                     JsonString(b.manual() ? cron::ManualRunName(b.job(), b.scheduled_s())
                                           : cron::RunName(b.job(), b.scheduled_s())),
@@ -165,6 +175,7 @@ void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool trace
                     JsonString(c.launch_end().reason()));
     } else if (c.has_skip_run()) {
       ++stats_.runs_skipped;
+      JudgeSkip(n, c.skip_run());
       trace_->Emitf(now_us_, n.id, "skipped", ",\"run\":{},\"reason\":{}",
                     JsonString(cron::RunName(c.skip_run().job(), c.skip_run().scheduled_s())),
                     JsonString(c.skip_run().reason()));
@@ -186,6 +197,7 @@ void World::SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, 
   }
   r.epoch = epoch;
   r.sent_us = now_us_;
+  r.sender_wall_us = CronWall(n);
   // Judged on true time, like the lease checker: did this node hold the lease as it sent this?
   r.sender_held_lease = n.lease_held && n.lease_true_expiry_us > now_us_;
   if (launch) ++stats_.launch_rpcs;
@@ -216,6 +228,13 @@ void World::OnSchedulerArrive(uint64_t id) {
                     JsonString(r.scheduler_name), r.node, r.epoch);
       checkers_.OnCronStart(now_us_, r.scheduler_name, scheduler_.StartsOf(r.scheduler_name),
                             r.node, r.epoch, r.sent_us, r.sender_held_lease);
+      Result<cron::ParsedRunName> parsed = cron::ParseRunName(r.run_name);
+      if (parsed.ok() && !parsed.value().manual && backfill_runs_.erase(r.run_name) == 0 &&
+          scheduler_.StartsOf(r.scheduler_name) == 1) {
+        const int64_t scheduled_us = parsed.value().scheduled_s * 1'000'000;
+        const int64_t late_us = (r.sender_wall_us - scheduled_us) + (now_us_ - r.sent_us);
+        CheckLateness(r.run_name, now_us_ - late_us, late_us, true);
+      }
     }
   } else {
     r.lookup_status = scheduler_.Lookup(r.scheduler_name);

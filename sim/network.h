@@ -36,6 +36,7 @@ class Network {
   bool AnyBlocked() const;
 
   LinkConditions& conditions() { return conditions_; }
+  const LinkConditions& conditions() const { return conditions_; }
 
   // Decides the fate of one message sent now. Links are FIFO unless a reorder detour is drawn.
   Delivery Send(uint32_t from, uint32_t to, int64_t now_us, Prng& rng);

@@ -10,7 +10,7 @@ const std::vector<std::string>& BugNames() {
   static const std::vector<std::string> names = {
       "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
       "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
-      "name-without-time",  "no-reconcile",         "missed-all-skips"};
+      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll"};
   return names;
 }
 
@@ -75,6 +75,8 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.no_reconcile = true;
   } else if (name == "missed-all-skips") {
     b.missed_all_skips = true;
+  } else if (name == "coarse-poll") {
+    b.coarse_poll = true;
   } else {
     std::string known;
     for (const auto& n : BugNames()) known += (known.empty() ? "" : ", ") + n;

@@ -36,6 +36,7 @@ struct BugSet {
   bool name_without_time = false;     // the scheduler sees the job name, not JOB@TIME
   bool no_reconcile = false;          // a new leader ignores begun-not-ended launches
   bool missed_all_skips = false;      // the leader skips missed times even of must-run jobs
+  bool coarse_poll = false;           // the leader looks for due runs only every 10 s
 };
 
 struct SimOptions {
@@ -61,6 +62,14 @@ struct SimOptions {
   int64_t request_deadline_us = 2'000'000;  // the plain scheduler refuses older requests
   int64_t cron_settle_us = 60'000'000;      // the liveness phase of a cron run, before the final
                                             // checks (every begun launch concluded)
+  // Bounded lateness (lateness.cc), on the launching leader's own clock. Steady: while the world
+  // is fully healthy. Failover: while a connected majority is up and the scheduler reachable; it
+  // covers the old lease running out (up to two lease durations, 4 s: a leader cut off one way
+  // keeps extending its granters' promises with heartbeats they hear and it cannot hear answered,
+  // until its own lease ends), an election (<= 0.6 s), the new leader concluding partial launches
+  // before going on (a lookup after 2 D + 1 s = 5 s) and 2.4 s of slack.
+  int64_t lateness_bound_us = 1'000'000;
+  int64_t failover_bound_us = 12'000'000;
 };
 
 Result<FaultSet> ParseFaults(std::string_view list);

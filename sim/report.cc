@@ -25,9 +25,13 @@ std::string FormatResultLine(const RunResult& r) {
              r.seed, s.slots_chosen, s.messages_sent, s.messages_dropped, s.crashes, s.partitions,
              s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6,
              s.snapshots_taken, s.snapshots_installed) +
-         (s.launch_rpcs > 0 ? fmt::format(" runs_started={} runs_skipped={} launch_rpcs={}",
-                                          s.runs_started, s.runs_skipped, s.launch_rpcs)
-                            : "");
+         (s.launch_rpcs > 0
+              ? fmt::format(" runs_started={} runs_skipped={} launch_rpcs={} judged={}/{} "
+                            "late_steady_max={:.3f}s late_failover_max={:.3f}s",
+                            s.runs_started, s.runs_skipped, s.launch_rpcs, s.late_checked_full,
+                            s.late_checked_majority, static_cast<double>(s.late_max_full_us) / 1e6,
+                            static_cast<double>(s.late_max_majority_us) / 1e6)
+              : "");
 }
 
 std::string ReplayCommand(const SimOptions& o, uint64_t seed) {

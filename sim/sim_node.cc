@@ -258,6 +258,7 @@ void World::Restart(Node& n) {
   n.replica = NewReplica(n);
   Pump(n);  // re-applies every chosen value found on disk after the snapshot
   checkers_.OnRecovered(now_us_, n.id, n.applied, n.checksum);
+  NoteHealth();
 }
 
 }  // namespace paxcron::sim

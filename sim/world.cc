@@ -65,6 +65,7 @@ RunResult World::Run() {
     n.replica = NewReplica(n);
     Pump(n);
   }
+  NoteHealth();
   for (size_t i = 0; i < plan_.events.size(); ++i) {
     Schedule(plan_.events[i].at_us, Event::Kind::kFault, 0, i);
   }
@@ -157,7 +158,10 @@ void World::Dispatch(const Event& e) {
       EndTrackedLease(*n, "expired");
       return;
     case Event::Kind::kFault:
-      if (!liveness_phase_) ApplyFault(plan_.events[e.arg]);
+      if (!liveness_phase_) {
+        ApplyFault(plan_.events[e.arg]);
+        NoteHealth();
+      }
       return;
     case Event::Kind::kRestart:
       if (n->up || e.arg != n->incarnation || liveness_phase_) return;
@@ -196,6 +200,10 @@ void World::Dispatch(const Event& e) {
       return;
     case Event::Kind::kSchedulerUp:
       if (now_us_ >= scheduler_down_until_us_) trace_->Emit(now_us_, 0, "scheduler_up");
+      NoteHealth();
+      return;
+    case Event::Kind::kHealth:
+      NoteHealth();
       return;
     case Event::Kind::kSettled:
       FinalCronChecks();
@@ -234,6 +242,7 @@ void World::StartLiveness() {
   for (uint32_t i = 1; i <= options_.nodes; ++i) {
     if (!nodes_[i].up) Restart(nodes_[i]);
   }
+  NoteHealth();
   Schedule(now_us_, Event::Kind::kProbe, 0, 0);
   Schedule(now_us_ + options_.liveness_bound_us, Event::Kind::kLivenessDeadline, 0, 0);
   if (cron()) {
@@ -281,6 +290,7 @@ void World::ApplyFault(const FaultEvent& f) {
       Node& n = nodes_[leader];
       if (n.replica->HandOver(paxos::NodeId(successor), NowOf(n)).ok()) {
         trace_->Emitf(now_us_, leader, "handover", ",\"to\":{}", successor);
+        DipHealth(Health::kMajority);  // a leader change: the failover case
       }
       Pump(n);
       return;
@@ -307,12 +317,17 @@ void World::ApplyFault(const FaultEvent& f) {
       if (target == 0 || !nodes_[target].up) return;
       nodes_[target].paused_until_us = now_us_ + f.duration_us;
       trace_->Emitf(now_us_, target, "pause", ",\"until\":{}", nodes_[target].paused_until_us);
+      if (cron() && nodes_[target].leader && nodes_[target].leader->active()) {
+        leader_disruptions_.push_back(now_us_);
+      }
+      Schedule(nodes_[target].paused_until_us, Event::Kind::kHealth, 0, 0);
       return;
     }
     case FaultEvent::Kind::kClockStep:
       PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
       nodes_[f.node].clock.StepWall(f.delta_us);
       trace_->Emitf(now_us_, f.node, "clock_step", ",\"delta_us\":{}", f.delta_us);
+      DipHealth(Health::kMajority);  // a leader whose clock steps sees runs jump
       return;
   }
 }

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "sim/checkers.h"
 #include "sim/clock.h"
 #include "sim/fault_plan.h"
+#include "sim/health.h"
 #include "sim/network.h"
 #include "sim/options.h"
 #include "sim/trace.h"
@@ -48,6 +50,12 @@ struct RunStats {
   // Snapshots.
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;  // fetched from a peer
+  // Lateness of scheduled (not manual) starts, on the launching leader's clock (lateness.cc).
+  uint64_t late_checked_full = 0;      // starts judged against the steady bound
+  uint64_t late_checked_majority = 0;  // starts judged against the failover bound
+  int64_t late_max_full_us = 0;
+  int64_t late_max_majority_us = 0;
+  std::vector<int64_t> lateness_full_us;  // every start judged against the steady bound
 };
 
 struct RunResult {
@@ -84,7 +92,8 @@ class World {
       kSchedulerReply,
       kRpcTimeout,
       kSchedulerUp,
-      kSettled
+      kSettled,
+      kHealth  // a pause ends: the world's health may change
     };
     int64_t t_us;
     uint64_t seq;
@@ -139,6 +148,7 @@ class World {
     std::string scheduler_name;  // as the scheduler sees it (differs under name-without-time)
     uint64_t epoch = 0;
     int64_t sent_us = 0;
+    int64_t sender_wall_us = 0;  // the sender's wall clock as it sent the request
     bool sender_held_lease = false;
     bool resolved = false;
     cron::LaunchStatus launch_status = cron::LaunchStatus::kUnknown;
@@ -188,6 +198,17 @@ class World {
   void FinalCronChecks();
   int64_t CronWall(Node& n);
 
+  // lateness.cc: the world's health over time and the bounded-lateness checker.
+  Health HealthNow() const;
+  void NoteHealth();
+  void DipHealth(Health level);
+  // A scheduled run started (or was skipped for being late): `fire_true_us` is the true time at
+  // which the deciding node's clock read the scheduled time, `late_us` the lateness on that
+  // clock.
+  void CheckLateness(const std::string& run, int64_t fire_true_us, int64_t late_us, bool started);
+  // A skip was applied (first time): one for being late is judged like a late start.
+  void JudgeSkip(Node& n, const cron::pb::SkipRun& skip);
+
   SimOptions options_;
   FaultPlan plan_;
   Trace* trace_;
@@ -217,6 +238,16 @@ class World {
   int64_t scheduler_down_until_us_ = -1;
   uint64_t cron_traced_slot_ = 0;   // cron events are traced once, at a slot's first apply
   int64_t cron_check_until_s_ = 0;  // exactly-once covers scheduled times up to this
+  HealthTimeline health_;
+  struct SkipOrigin {
+    int64_t true_us;  // when the skip was proposed
+    int64_t wall_us;  // the proposer's wall clock then
+  };
+  std::map<std::string, SkipOrigin> skip_origins_;  // skips proposed, not yet applied
+  // True times a cron leader loop began, or the node running one was frozen: each one starts a
+  // failover, or may.
+  std::vector<int64_t> leader_disruptions_;
+  std::set<std::string> backfill_runs_;  // begun for a backfill, not yet started
   Prng cron_rng_;
 };
 

@@ -44,7 +44,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, CronModes,
 
 struct CronBugCase {
   const char* bug;
-  const char* checker;  // which checker must report it
+  const char* checker;  // which checker must report it ("a|b": either)
 };
 
 class CronBugCatch : public ::testing::TestWithParam<CronBugCase> {};
@@ -60,24 +60,30 @@ TEST_P(CronBugCatch, CaughtWithin500Seeds) {
     std::printf("%s: caught by the %s checker at seed %llu: %s\n  replay: %s\n", GetParam().bug,
                 r.violation.checker.c_str(), static_cast<unsigned long long>(seed),
                 r.violation.detail.c_str(), ReplayCommand(o, seed).c_str());
-    EXPECT_EQ(r.violation.checker, GetParam().checker);
+    const std::string allowed = std::string("|") + GetParam().checker + "|";
+    EXPECT_NE(allowed.find("|" + r.violation.checker + "|"), std::string::npos)
+        << r.violation.checker << " is not one of " << GetParam().checker;
     return;
   }
   FAIL() << GetParam().bug << " was not caught in 500 seeds";
 }
 
-INSTANTIATE_TEST_SUITE_P(Bugs, CronBugCatch,
-                         ::testing::Values(CronBugCase{"retry-without-lookup", "at-most-once"},
-                                           CronBugCase{"launch-before-commit", "at-most-once"},
-                                           CronBugCase{"stale-leader-launch", "fencing"},
-                                           CronBugCase{"name-without-time", "at-most-once"},
-                                           CronBugCase{"no-reconcile", "history"},
-                                           CronBugCase{"missed-all-skips", "exactly-once"}),
-                         [](const ::testing::TestParamInfo<CronBugCase>& param_info) {
-                           std::string name = param_info.param.bug;
-                           for (char& c : name) c = c == '-' ? '_' : c;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Bugs, CronBugCatch,
+    ::testing::Values(CronBugCase{"retry-without-lookup", "at-most-once"},
+                      // A launch whose begin is then lost runs twice, or runs while a later leader
+                      // records the time as skipped: either way the oracle disagrees.
+                      CronBugCase{"launch-before-commit", "at-most-once|history"},
+                      CronBugCase{"stale-leader-launch", "fencing"},
+                      CronBugCase{"name-without-time", "at-most-once"},
+                      CronBugCase{"no-reconcile", "history"},
+                      CronBugCase{"missed-all-skips", "exactly-once"},
+                      CronBugCase{"coarse-poll", "lateness"}),
+    [](const ::testing::TestParamInfo<CronBugCase>& param_info) {
+      std::string name = param_info.param.bug;
+      for (char& c : name) c = c == '-' ? '_' : c;
+      return name;
+    });
 
 // A named scheduler deduplicates by run name: a blind retry then starts nothing twice, and the
 // history still tells the truth (the duplicate finds the first as "already existed").
