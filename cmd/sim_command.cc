@@ -117,6 +117,10 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<sim::SchedulerMode> m = sim::ParseSchedulerMode(v.value());
       if (!m.ok()) return m.status();
       out.options.scheduler = m.value();
+    } else if (flag == "--history") {
+      Result<std::string> v = value();
+      if (!v.ok()) return v.status();
+      out.options.history_job = v.value();
     } else if (flag == "--snapshot-every") {
       Result<uint64_t> n = number(0, 1'000'000'000);
       if (!n.ok()) return n.status();
@@ -144,6 +148,7 @@ void PrintSimHelp() {
       "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--threads N]\n"
       "                   [--intensity 1|2|3] [--proposals N] [--jobs N]\n"
       "                   [--scheduler named|fenced|plain] [--snapshot-every N]\n"
+      "                   [--history JOB]\n"
       "\n"
       "Simulates a paxcron cluster on virtual time. Every seed runs a safety phase with the\n"
       "chosen faults for --duration, then a liveness phase (partitions healed, loss off, every\n"
@@ -181,6 +186,9 @@ void PrintSimHelp() {
       "                     phase then lasts 60 s and ends with the history check\n"
       "  --scheduler MODE   named (dedupes by run name), fenced (rejects stale lease epochs) or\n"
       "                     plain (neither; refuses requests older than 2 s) (default named)\n"
+      "  --history JOB      with --jobs: after each seed, print the job's replicated run history\n"
+      "                     (job names are job000, job001, ...): last success, last failure,\n"
+      "                     expected runs missing, every record kept\n"
       "  --snapshot-every N each node snapshots its state every N applied slots and compacts\n"
       "                     its log, keeping N/4 slots for lagging peers; a peer behind that\n"
       "                     fetches the snapshot in chunks (default 1000; 0: never)\n"
@@ -219,6 +227,7 @@ int RunSim(const std::vector<std::string>& args) {
     while (printed < count && results[printed].has_value()) {
       const sim::RunResult& r = *results[printed];
       std::printf("%s\n", sim::FormatResultLine(r).c_str());
+      if (!r.history.empty()) std::printf("%s", r.history.c_str());
       if (r.ok) {
         ++passed;
       } else {

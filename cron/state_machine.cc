@@ -155,7 +155,7 @@ Result<bool> CronStateMachine::ConsumeScheduledTime(Job& job, int64_t t) {
 }
 
 void CronStateMachine::IndexRecord(Job& job, const pb::RunRecord& record, int delta) {
-  auto [it, inserted] = job.names.try_emplace(record.run_name());
+  auto [it, inserted] = job.names.try_emplace(RunKey{record.scheduled_s(), record.manual()});
   it->second.records += delta;
   if (record.begun_us() != 0) it->second.begun += delta;
   PAXCRON_ASSERT(it->second.records < (1u << 31) && it->second.begun <= it->second.records);
@@ -180,7 +180,7 @@ Status CronStateMachine::ApplyLaunchBegin(const pb::LaunchBegin& m) {
   if (Status c = CheckInstant(m.scheduled_s(), "launch-begin"); !c.ok()) return c;
   const std::string name =
       m.manual() ? ManualRunName(m.job(), m.scheduled_s()) : RunName(m.job(), m.scheduled_s());
-  auto known = job.names.find(name);
+  auto known = job.names.find(RunKey{m.scheduled_s(), m.manual()});
   if (known != job.names.end() && known->second.begun > 0) {
     return Status::Error(fmt::format("run {}: already begun", name));
   }
@@ -231,7 +231,9 @@ Status CronStateMachine::ApplyLaunchEnd(const pb::LaunchEnd& m) {
   if (it == open->end()) {
     return Status::Error(
         fmt::format("run {}: {}", m.run_name(),
-                    job.names.contains(m.run_name()) ? "already ended" : "never begun"));
+                    job.names.contains(RunKey{parsed.value().scheduled_s, parsed.value().manual})
+                        ? "already ended"
+                        : "never begun"));
   }
   pb::RunRecord* r = s.add_history();
   *r = std::move(*it);
@@ -258,7 +260,7 @@ Status CronStateMachine::ApplySkip(const pb::SkipRun& m) {
   Job& job = *found.value();
   if (Status c = CheckInstant(m.scheduled_s(), "skip"); !c.ok()) return c;
   const std::string name = RunName(m.job(), m.scheduled_s());
-  auto known = job.names.find(name);
+  auto known = job.names.find(RunKey{m.scheduled_s(), false});
   if (known != job.names.end() && known->second.begun > 0) {
     return Status::Error(fmt::format("run {}: already begun; end it with launch-end", name));
   }
@@ -291,7 +293,7 @@ Status CronStateMachine::ApplyRunNow(const pb::RunNow& m) {
   }
   const bool pending = std::find(s.manual_requests_s().begin(), s.manual_requests_s().end(), t) !=
                        s.manual_requests_s().end();
-  if (pending || found.value()->names.contains(name)) {
+  if (pending || found.value()->names.contains(RunKey{t, true})) {
     return Status::Error(fmt::format("run {}: already requested this second", name));
   }
   s.add_manual_requests_s(t);
@@ -326,9 +328,8 @@ Status CronStateMachine::ApplyBackfill(const pb::Backfill& m) {
     times.push_back(t.value());
   }
   for (int64_t t : times) {
-    const std::string name = RunName(m.job(), t);
     // A time recorded as begun (whatever its outcome) never runs again; a skipped one may.
-    auto known = job.names.find(name);
+    auto known = job.names.find(RunKey{t, false});
     const bool begun = known != job.names.end() && known->second.begun > 0;
     const bool queued =
         std::find(s.backfill_s().begin(), s.backfill_s().end(), t) != s.backfill_s().end();

@@ -65,11 +65,18 @@ class CronStateMachine {
     uint32_t records = 0;  // records of this run name, finished or open
     uint32_t begun = 0;    // of which began (a skipped time that never began may run later)
   };
+  // A run of one job, as its run name encodes it: keys the index by two words rather than a
+  // copy of the name (the index is most of a run record's memory at scale).
+  struct RunKey {
+    int64_t scheduled_s = 0;
+    bool manual = false;
+    auto operator<=>(const RunKey&) const = default;
+  };
   struct Job {
     pb::JobState state;
     Schedule schedule;
     const ZoneRules* zone;
-    std::map<std::string, NameInfo, std::less<>> names;  // derived from state: not serialized
+    std::map<RunKey, NameInfo> names;  // derived from state: not serialized
   };
 
   Status ApplyPut(const pb::PutJob& m);

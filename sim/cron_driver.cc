@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/hash.h"
+#include "cron/history.h"
 #include "cron/run_name.h"
 #include "sim/world.h"
 
@@ -21,23 +22,6 @@ constexpr int64_t kCronTickUs = 50'000;
 constexpr int64_t kRpcTimeoutUs = 1'000'000;
 constexpr int64_t kWorkloadIntervalUs = 1'000'000;
 constexpr int64_t kConcludeWithinUs = 30'000'000;  // a settled cluster concludes launches by then
-
-const char* OutcomeName(cron::pb::RunState s) {
-  switch (s) {
-    case cron::pb::RUN_BEGUN:
-      return "begun";
-    case cron::pb::RUN_STARTED:
-      return "started";
-    case cron::pb::RUN_ALREADY_EXISTED:
-      return "already_existed";
-    case cron::pb::RUN_FAILED:
-      return "failed";
-    case cron::pb::RUN_SKIPPED:
-      return "skipped";
-    default:
-      return "?";
-  }
-}
 
 // Quotes for JSON: run names and reasons hold no quotes or backslashes but may in principle.
 std::string JsonString(std::string_view s) {
@@ -64,6 +48,13 @@ void World::InitCron() {
   for (uint32_t i = 0; i < options_.cron_jobs; ++i) {
     cron::pb::JobSpec spec;
     spec.set_name(fmt::format("job{:03}", i));
+    if (!options_.cron_schedule.empty()) {
+      spec.set_schedule(options_.cron_schedule);
+      spec.set_command(fmt::format("echo {}", spec.name()));
+      spec.set_history_max(options_.cron_history_max);
+      job_specs_.push_back(std::move(spec));
+      continue;
+    }
     spec.set_schedule(kSchedules[cron_rng_.Range(0, std::size(kSchedules) - 1)]);
     spec.set_time_zone(kZones[cron_rng_.Range(0, std::size(kZones) - 1)]);
     spec.set_command(fmt::format("echo {}", spec.name()));
@@ -171,7 +162,8 @@ void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool trace
                     b.epoch());
     } else if (c.has_launch_end()) {
       trace_->Emitf(now_us_, n.id, "launch_end", ",\"run\":{},\"outcome\":\"{}\",\"reason\":{}",
-                    JsonString(c.launch_end().run_name()), OutcomeName(c.launch_end().outcome()),
+                    JsonString(c.launch_end().run_name()),
+                    cron::RunStateName(c.launch_end().outcome()),
                     JsonString(c.launch_end().reason()));
     } else if (c.has_skip_run()) {
       ++stats_.runs_skipped;
@@ -224,6 +216,9 @@ void World::OnSchedulerArrive(uint64_t id) {
     r.launch_status = scheduler_.Launch(r.scheduler_name, r.node, r.epoch, r.sent_us, now_us_);
     if (r.launch_status == cron::LaunchStatus::kStarted) {
       ++stats_.runs_started;
+      const auto minute = static_cast<size_t>(now_us_ / 60'000'000);
+      if (stats_.starts_by_minute.size() <= minute) stats_.starts_by_minute.resize(minute + 1);
+      ++stats_.starts_by_minute[minute];
       trace_->Emitf(now_us_, 0, "started", ",\"run\":{},\"by\":{},\"epoch\":{}",
                     JsonString(r.scheduler_name), r.node, r.epoch);
       checkers_.OnCronStart(now_us_, r.scheduler_name, scheduler_.StartsOf(r.scheduler_name),
@@ -302,6 +297,32 @@ void World::CronWorkload() {
   Schedule(now_us_ + kWorkloadIntervalUs, Event::Kind::kCronWorkload, 0, 0);
 }
 
+namespace {
+
+// A run so old that its record may have been trimmed from a bounded history (scale runs).
+bool LeftTheHistory(const cron::CronStateMachine& sm, const std::string& run) {
+  Result<cron::ParsedRunName> parsed = cron::ParseRunName(run);
+  if (!parsed.ok()) return false;
+  const cron::pb::JobState* job = sm.FindJob(parsed.value().job);
+  return job != nullptr && parsed.value().scheduled_s <= job->history_floor_s();
+}
+
+}  // namespace
+
+std::string World::HistoryOf(const std::string& job) {
+  uint32_t best = 0;
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (nodes_[i].up && nodes_[i].sm && (best == 0 || nodes_[i].applied > nodes_[best].applied)) {
+      best = i;
+    }
+  }
+  if (best == 0) return "no node is up\n";
+  const cron::pb::JobState* state = nodes_[best].sm->FindJob(job);
+  if (state == nullptr) return fmt::format("no job named '{}'\n", job);
+  return fmt::format("node {} (applied slot {}): ", best, nodes_[best].applied) +
+         cron::FormatJobHistory(*state);
+}
+
 // After healing and settling: the replicated history must agree with the oracle (MISSION.md:
 // every launch and every skip visible, nothing recorded that did not happen), and every launch
 // begun long enough ago must have been concluded.
@@ -336,13 +357,13 @@ void World::FinalCronChecks() {
         case cron::pb::RUN_ALREADY_EXISTED:
           if (starts == 0) {
             problem = fmt::format("run {} is recorded as {} but the scheduler never started it",
-                                  r.run_name(), OutcomeName(r.state()));
+                                  r.run_name(), cron::RunStateName(r.state()));
           }
           break;
         default:
           if (starts != 0) {
             problem = fmt::format("run {} is recorded as {} ({}) but the scheduler started it",
-                                  r.run_name(), OutcomeName(r.state()), r.reason());
+                                  r.run_name(), cron::RunStateName(r.state()), r.reason());
           }
           break;
       }
@@ -355,7 +376,7 @@ void World::FinalCronChecks() {
   });
   for (const Start& s : scheduler_.starts()) {
     if (!problem.empty()) break;
-    if (!recorded.contains(s.run_name)) {
+    if (!recorded.contains(s.run_name) && !LeftTheHistory(sm, s.run_name)) {
       problem = fmt::format(
           "the scheduler started {} at t={}us (request of node {}, epoch {}) "
           "but the replicated history has no such run",

@@ -68,6 +68,13 @@ struct SimOptions {
   // keeps extending its granters' promises with heartbeats they hear and it cannot hear answered,
   // until its own lease ends), an election (<= 0.6 s), the new leader concluding partial launches
   // before going on (a lookup after 2 D + 1 s = 5 s) and 2.4 s of slack.
+  // Scale runs (bench/cron_scale_bench.cc): when set, every job gets this schedule and the
+  // default policies, and keeps `cron_history_max` finished runs (0: the default); the final
+  // history check then covers only what the history keeps. Empty: random schedules and policies,
+  // and the whole history kept for the final check.
+  std::string cron_schedule;
+  std::string history_job;  // --history: print this job's replicated history at the end
+  uint32_t cron_history_max = 0;
   int64_t lateness_bound_us = 1'000'000;
   int64_t failover_bound_us = 12'000'000;
 };

@@ -94,6 +94,7 @@ RunResult World::Run() {
   RunResult result;
   result.seed = options_.seed;
   result.stats = stats_;
+  if (cron() && !options_.history_job.empty()) result.history = HistoryOf(options_.history_job);
   if (checkers_.failed()) {
     result.ok = false;
     result.violation = checkers_.violation();

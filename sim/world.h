@@ -55,12 +55,14 @@ struct RunStats {
   uint64_t late_checked_majority = 0;  // starts judged against the failover bound
   int64_t late_max_full_us = 0;
   int64_t late_max_majority_us = 0;
-  std::vector<int64_t> lateness_full_us;  // every start judged against the steady bound
+  std::vector<int64_t> lateness_full_us;   // every start judged against the steady bound
+  std::vector<uint64_t> starts_by_minute;  // runs started in each minute of true time
 };
 
 struct RunResult {
   uint64_t seed = 0;
   bool ok = true;
+  std::string history;  // options.history_job's history at the end, as text (cron runs)
   Violation violation;
   RunStats stats;
 };
@@ -197,6 +199,8 @@ class World {
   void CronWorkload();
   void FinalCronChecks();
   int64_t CronWall(Node& n);
+  // The job's history on the up node that applied the most, as text.
+  std::string HistoryOf(const std::string& job);
 
   // lateness.cc: the world's health over time and the bounded-lateness checker.
   Health HealthNow() const;

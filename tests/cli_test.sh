@@ -40,4 +40,12 @@ set -e
 "$bin" sim --seed 5 --duration 20s --faults all --trace "$tmp/b.jsonl" > /dev/null
 cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" || fail "traces of the same seed differ"
 head -n 1 "$tmp/a.jsonl" | grep -q '^{"t":[0-9]*,"node":' || fail "trace line format"
+# The replicated history of one job, after the seed's line.
+out=$("$bin" sim --seed 1 --jobs 5 --duration 60s --faults all --history job001)
+echo "$out" | grep -q '^node [0-9]* (applied slot [0-9]*): history of job001 ' ||
+  fail "no history header: $out"
+echo "$out" | grep -q 'last success .*, last failure .*, expected runs missing [0-9]*' ||
+  fail "no history summary: $out"
+echo "$out" | grep -qE '^  job001@[0-9T:Z-]+ (started|skipped|failed)' || fail "no history records: $out"
+[[ $(echo "$out" | tail -n 1) == "1 passed, 0 failed" ]] || fail "history closing line: $out"
 echo "cli_test: ok"
