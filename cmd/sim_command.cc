@@ -176,7 +176,7 @@ void PrintSimHelp() {
       "                     ack-before-persist, lease-no-drift-margin, no-lease-wait,\n"
       "                     small-quorum. Cron (with --jobs): retry-without-lookup,\n"
       "                     launch-before-commit, stale-leader-launch, name-without-time,\n"
-      "                     no-reconcile, missed-all-skips, coarse-poll\n"
+      "                     no-reconcile, missed-all-skips, coarse-poll, local-clock-apply\n"
       "  --threads N        seeds run in parallel on N threads (default: all cores)\n"
       "  --intensity N      how often faults strike: 1 gentle, 2 default, 3 harsh\n"
       "  --proposals N      client commands per simulated second without --jobs (default 100)\n"

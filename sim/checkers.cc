@@ -77,6 +77,16 @@ void Checkers::OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index,
   }
 }
 
+void Checkers::OnSnapshotTaken(int64_t t_us, uint32_t node, uint64_t slot, uint64_t digest) {
+  auto [it, first] = snapshot_digests_.try_emplace(slot, node, digest);
+  if (first || it->second.second == digest) return;
+  Fail("replica-state", t_us,
+       fmt::format("node {} snapshotted a state after slot {} (digest {:016x}) that differs from "
+                   "node {}'s after the same slot ({:016x}): applying the same log gave "
+                   "different states",
+                   node, slot, digest, it->second.first, it->second.second));
+}
+
 void Checkers::OnSnapshotInstalled(int64_t t_us, uint32_t node, uint64_t slot,
                                    uint64_t state_checksum) {
   // Every slot in a snapshot was applied somewhere first (and checked there).

@@ -38,6 +38,10 @@ class Checkers {
   void OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index, uint64_t state_checksum);
   // A node loaded a peer's snapshot ending at `slot`, with this state checksum.
   void OnSnapshotInstalled(int64_t t_us, uint32_t node, uint64_t slot, uint64_t state_checksum);
+  // A node snapshotted its whole state machine after `slot`; `digest` hashes the snapshot's
+  // bytes. Two nodes' snapshots after the same slot must be identical: this compares the
+  // replicated state itself, not only the log that produced it.
+  void OnSnapshotTaken(int64_t t_us, uint32_t node, uint64_t slot, uint64_t digest);
   void OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us);
   void OnLeaseExtend(uint32_t node, int64_t true_expiry_us);
   void OnLeaseEnd(uint32_t node);
@@ -72,7 +76,8 @@ class Checkers {
 
   // Indexed by slot (slots are dense from 1); value_hash 0 with node 0 means "not yet learned".
   std::vector<SlotRecord> chosen_;
-  std::vector<uint64_t> checksums_;                  // slot -> state checksum after applying it
+  std::vector<uint64_t> checksums_;  // slot -> state checksum after applying it
+  std::map<uint64_t, std::pair<uint32_t, uint64_t>> snapshot_digests_;  // slot -> (node, digest)
   std::unordered_map<uint64_t, uint64_t> proposed_;  // command id -> data hash (lookups only)
   std::vector<uint64_t> applied_before_crash_;       // per node
   std::vector<LeaseRecord> leases_;                  // per node

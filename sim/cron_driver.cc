@@ -146,7 +146,11 @@ void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool trace
     if ((command.id() & kCronCommandBit) == 0 || (command.id() >> 63) != 0) continue;
     cron::pb::Command c;
     if (!c.ParseFromString(command.data())) continue;  // cannot happen: we wrote it
-    const bool ok = n.sm->Apply(c, static_cast<int64_t>(entry.stamp_us())).ok();
+    // The state machine's only time is the entry's stamp; the local-clock-apply bug reads the
+    // node's own wall clock instead (PITFALLS, "Leases": followers never read a clock to apply).
+    const int64_t stamp_us =
+        options_.bugs.local_clock_apply ? CronWall(n) : static_cast<int64_t>(entry.stamp_us());
+    const bool ok = n.sm->Apply(c, stamp_us).ok();
     if (n.leader->active()) n.leader->OnApplied(c, ok, CronWall(n));
     // Trace each accepted cron event once, when the first node applies it.
     if (!traced || !ok || n.applied <= cron_traced_slot_) continue;

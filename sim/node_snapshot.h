@@ -11,6 +11,8 @@
 namespace paxcron::sim {
 
 std::string EncodeNodeSnapshot(const pb::NodeSnapshot& snapshot);
+// The digest an encoded snapshot starts with (REQUIRES: bytes from EncodeNodeSnapshot).
+uint64_t NodeSnapshotDigest(std::string_view bytes);
 // Errors: too short, digest mismatch, or not a NodeSnapshot.
 Result<pb::NodeSnapshot> DecodeNodeSnapshot(std::string_view bytes);
 

@@ -10,7 +10,8 @@ const std::vector<std::string>& BugNames() {
   static const std::vector<std::string> names = {
       "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
       "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
-      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll"};
+      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll",
+      "local-clock-apply"};
   return names;
 }
 
@@ -77,6 +78,8 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.missed_all_skips = true;
   } else if (name == "coarse-poll") {
     b.coarse_poll = true;
+  } else if (name == "local-clock-apply") {
+    b.local_clock_apply = true;
   } else {
     std::string known;
     for (const auto& n : BugNames()) known += (known.empty() ? "" : ", ") + n;

@@ -37,6 +37,7 @@ struct BugSet {
   bool no_reconcile = false;          // a new leader ignores begun-not-ended launches
   bool missed_all_skips = false;      // the leader skips missed times even of must-run jobs
   bool coarse_poll = false;           // the leader looks for due runs only every 10 s
+  bool local_clock_apply = false;     // replicas apply cron commands at their own wall clock
 };
 
 struct SimOptions {

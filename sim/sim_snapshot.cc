@@ -26,6 +26,7 @@ void World::MaybeTakeSnapshot(Node& n) {
   n.durable.snapshot_slot = paxos::Slot(n.applied);
   n.durable.snapshot_stamp_us = n.applied_stamp_us;
   ++stats_.snapshots_taken;
+  checkers_.OnSnapshotTaken(now_us_, n.id, n.applied, NodeSnapshotDigest(n.snapshot));
   trace_->Emitf(now_us_, n.id, "snapshot", ",\"slot\":{},\"bytes\":{}", n.applied,
                 n.snapshot.size());
   const Status st =

@@ -64,6 +64,17 @@ TEST(Checkers, ReplicaStateFailsOnASnapshotThatDisagreesOrThatNobodyApplied) {
   EXPECT_EQ(d.violation().checker, "replica-state");
 }
 
+TEST(Checkers, ReplicaStateFailsWhenSnapshotsAfterTheSameSlotDiffer) {
+  Checkers c(3);
+  c.OnSnapshotTaken(10, 1, 1000, 0xabc);
+  c.OnSnapshotTaken(20, 2, 1000, 0xabc);
+  c.OnSnapshotTaken(30, 3, 2000, 0xdef);  // another slot: nothing to compare
+  EXPECT_FALSE(c.failed());
+  c.OnSnapshotTaken(40, 3, 1000, 0x123);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().checker, "replica-state");
+}
+
 TEST(Checkers, AgreementDurabilityLeaseAndCronCheckersFail) {
   paxos::pb::Entry noop;
   noop.set_noop(true);
