@@ -223,17 +223,21 @@ void World::OnSchedulerArrive(uint64_t id) {
       const auto minute = static_cast<size_t>(now_us_ / 60'000'000);
       if (stats_.starts_by_minute.size() <= minute) stats_.starts_by_minute.resize(minute + 1);
       ++stats_.starts_by_minute[minute];
-      trace_->Emitf(now_us_, 0, "started", ",\"run\":{},\"by\":{},\"epoch\":{}",
-                    JsonString(r.scheduler_name), r.node, r.epoch);
+      // Lateness on the clock of the node that sent the request: for scheduled (not manual, not
+      // backfilled) runs, first starts only.
+      Result<cron::ParsedRunName> parsed = cron::ParseRunName(r.run_name);
+      const bool judged = parsed.ok() && !parsed.value().manual &&
+                          backfill_runs_.erase(r.run_name) == 0 &&
+                          scheduler_.StartsOf(r.scheduler_name) == 1;
+      const int64_t late_us = judged ? (r.sender_wall_us - parsed.value().scheduled_s * 1'000'000) +
+                                           (now_us_ - r.sent_us)
+                                     : 0;
+      trace_->Emitf(now_us_, 0, "started", ",\"run\":{},\"by\":{},\"epoch\":{}{}",
+                    JsonString(r.scheduler_name), r.node, r.epoch,
+                    judged ? fmt::format(",\"late_us\":{}", late_us) : std::string());
       checkers_.OnCronStart(now_us_, r.scheduler_name, scheduler_.StartsOf(r.scheduler_name),
                             r.node, r.epoch, r.sent_us, r.sender_held_lease);
-      Result<cron::ParsedRunName> parsed = cron::ParseRunName(r.run_name);
-      if (parsed.ok() && !parsed.value().manual && backfill_runs_.erase(r.run_name) == 0 &&
-          scheduler_.StartsOf(r.scheduler_name) == 1) {
-        const int64_t scheduled_us = parsed.value().scheduled_s * 1'000'000;
-        const int64_t late_us = (r.sender_wall_us - scheduled_us) + (now_us_ - r.sent_us);
-        CheckLateness(r.run_name, now_us_ - late_us, late_us, true);
-      }
+      if (judged) CheckLateness(r.run_name, now_us_ - late_us, late_us, true);
     }
   } else {
     r.lookup_status = scheduler_.Lookup(r.scheduler_name);

@@ -7,7 +7,7 @@
 // fire at the wrong true time whatever the cron does; that error is the clock's, reported by the
 // clock faults, and guarded against separately. The health of the world over true time comes
 // from the fault state (health.h). A run is judged when its window lies wholly in the past:
-//   steady    the world was fully healthy from failover_bound before the scheduled time until
+//   steady    the world was fully healthy from steady_after before the scheduled time until
 //             lateness_bound after it: the run must start within lateness_bound;
 //   failover  a connected majority was up (and the scheduler reachable) from failover_bound
 //             before until failover_bound after, and at most one leader disruption (a new
@@ -69,12 +69,13 @@ void World::CheckLateness(const std::string& run, int64_t fire_true_us, int64_t 
                           bool started) {
   const int64_t steady = options_.lateness_bound_us;
   const int64_t failover = options_.failover_bound_us;
-  if (fire_true_us - failover < 0) return;  // too early in the run to know what came before
+  const int64_t warmup = options_.steady_after_us;
+  if (fire_true_us - std::max(failover, warmup) < 0) return;  // too early to know what came before
   // The part of each window that has happened yet; when the bound was exceeded, all of it has.
   const int64_t full_end = std::min(fire_true_us + steady, now_us_);
   const int64_t majority_end = std::min(fire_true_us + failover, now_us_);
-  if (full_end < fire_true_us - failover) return;
-  const bool full = health_.MinOver(fire_true_us - failover, full_end) == Health::kFull;
+  if (full_end < fire_true_us - warmup) return;
+  const bool full = health_.MinOver(fire_true_us - warmup, full_end) == Health::kFull;
   const auto first = std::lower_bound(leader_disruptions_.begin(), leader_disruptions_.end(),
                                       fire_true_us - failover);
   const auto last = std::upper_bound(first, leader_disruptions_.end(), majority_end);
@@ -92,7 +93,7 @@ void World::CheckLateness(const std::string& run, int64_t fire_true_us, int64_t 
           fmt::format("run {} {} {:.3f}s late on its leader's clock, although every node was up "
                       "and connected and the scheduler reachable from {:.3f}s before its time "
                       "(steady bound {:.3f}s)",
-                      run, started ? "started" : "was skipped", late_us / 1e6, failover / 1e6,
+                      run, started ? "started" : "was skipped", late_us / 1e6, warmup / 1e6,
                       steady / 1e6));
     }
   } else if (majority && started) {

@@ -78,6 +78,10 @@ struct SimOptions {
   uint32_t cron_history_max = 0;
   int64_t lateness_bound_us = 1'000'000;
   int64_t failover_bound_us = 12'000'000;
+  // The steady bound applies only after this long of full health: the after-effects of a fault
+  // last a while (an unknown launch is looked up 5 s after its request timed out, a lost
+  // proposal is resent after 10 s, and a job with overlap=forbid waits for its open run).
+  int64_t steady_after_us = 30'000'000;
 };
 
 Result<FaultSet> ParseFaults(std::string_view list);
