@@ -1,0 +1,51 @@
+// The simulated disk: files in memory with the failure semantics that matter for durability.
+//   - Appends are volatile until the file's Sync(); a crash loses them, except that it may keep
+//     a prefix of what was pending (a torn write: some pages reached the platter).
+//   - Creating, renaming and removing names are volatile until SyncDir() of the directory; a
+//     crash restores the names as of the last SyncDir.
+// Deterministic: a crash draws from the Prng it is given. Truncate() is durable at once (a
+// simplification: recovery only truncates torn tails, and repeats it if it crashes first).
+// Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/prng.h"
+#include "storage/file_system.h"
+
+namespace paxcron::storage {
+
+class MemFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<AppendableFile>> OpenAppendable(const std::string& path) override;
+  Result<std::string> ReadFile(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Remove(const std::string& path) override;
+  Status Truncate(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override;
+  Status CreateDir(const std::string& dir) override;
+  Result<std::vector<std::string>> List(const std::string& dir) override;
+  bool Exists(const std::string& path) override;
+
+  // Loses everything not yet synced, keeping a random prefix of some pending appends.
+  void Crash(Prng& rng);
+  // Flips one bit of a file's durable contents (a damaged disk), for tests of recovery.
+  Status CorruptByte(const std::string& path, uint64_t offset);
+
+ private:
+  struct Inode {
+    std::string durable;
+    std::string pending;  // appended, not yet synced
+  };
+  friend class MemAppendableFile;
+
+  std::map<uint64_t, Inode> inodes_;
+  std::map<std::string, uint64_t> names_;          // what a reader sees now
+  std::map<std::string, uint64_t> durable_names_;  // what survives a crash
+  uint64_t next_inode_ = 1;
+};
+
+}  // namespace paxcron::storage

@@ -1,0 +1,80 @@
+#include "storage/record_format.h"
+
+#include <fmt/format.h>
+
+#include "common/assert.h"
+#include "storage/crc32c.h"
+
+namespace paxcron::storage {
+namespace {
+
+void PutU32(uint32_t v, std::string& out) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint32_t GetU32(std::string_view b) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<uint8_t>(b[i])} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+void AppendRecord(std::string_view payload, std::string& out) {
+  PAXCRON_ASSERT(payload.size() <= kRecordMaxBytes);
+  PutU32(static_cast<uint32_t>(payload.size()), out);
+  PutU32(Crc32c(payload), out);
+  out.append(payload);
+}
+
+SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
+  SegmentScan scan;
+  uint64_t at = 0;
+  while (at < bytes.size()) {
+    const uint64_t left = bytes.size() - at;
+    if (left < kRecordHeaderBytes) {
+      scan.end = SegmentScan::End::kTorn;
+      scan.error = fmt::format(
+          "{}: offset {}: a record header cut short by the end of the file "
+          "(a torn append); the last {} bytes are dropped",
+          file, at, left);
+      break;
+    }
+    const uint32_t length = GetU32(bytes.substr(at, 4));
+    const uint32_t crc = GetU32(bytes.substr(at + 4, 4));
+    if (length > kRecordMaxBytes) {
+      scan.end = SegmentScan::End::kCorrupt;
+      scan.error = fmt::format("{}: offset {}: record length {} exceeds the limit {}", file, at,
+                               length, kRecordMaxBytes);
+      break;
+    }
+    if (left - kRecordHeaderBytes < length) {
+      scan.end = SegmentScan::End::kTorn;
+      scan.error = fmt::format(
+          "{}: offset {}: a record of {} bytes cut short by the end of the "
+          "file (a torn append); the last {} bytes are dropped",
+          file, at, length, left);
+      break;
+    }
+    const std::string_view payload = bytes.substr(at + kRecordHeaderBytes, length);
+    if (Crc32c(payload) != crc) {
+      const bool last = at + kRecordHeaderBytes + length == bytes.size();
+      scan.end = last ? SegmentScan::End::kTorn : SegmentScan::End::kCorrupt;
+      scan.error = last ? fmt::format(
+                              "{}: offset {}: the last record fails its CRC (a torn append); its "
+                              "{} bytes are dropped",
+                              file, at, left)
+                        : fmt::format(
+                              "{}: offset {}: record CRC mismatch (stored {:08x}, computed "
+                              "{:08x}) with {} more bytes after it: the file is damaged",
+                              file, at, crc, Crc32c(payload), left - kRecordHeaderBytes - length);
+      break;
+    }
+    scan.records.emplace_back(payload);
+    at += kRecordHeaderBytes + length;
+    scan.valid_bytes = at;
+  }
+  return scan;
+}
+
+}  // namespace paxcron::storage

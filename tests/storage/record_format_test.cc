@@ -1,0 +1,76 @@
+// Record framing: CRC-32C, torn tails told apart from damage, for every possible cut.
+#include "storage/record_format.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/crc32c.h"
+
+namespace paxcron::storage {
+namespace {
+
+TEST(Crc32c, MatchesThePublishedCheckValue) {
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);  // Castagnoli's check value
+  EXPECT_EQ(Crc32c(""), 0u);
+  EXPECT_EQ(Crc32c("56789", Crc32c("1234")), Crc32c("123456789"));  // it continues
+}
+
+std::string ThreeRecords() {
+  std::string log;
+  AppendRecord("first", log);
+  AppendRecord("", log);  // an empty payload is a record too
+  AppendRecord(std::string(300, 'x'), log);
+  return log;
+}
+
+TEST(SegmentScan, ReadsBackEveryRecord) {
+  const SegmentScan scan = ScanSegment(ThreeRecords(), "log-1");
+  EXPECT_EQ(scan.end, SegmentScan::End::kClean);
+  ASSERT_EQ(scan.records.size(), 3u);
+  EXPECT_EQ(scan.records[0], "first");
+  EXPECT_EQ(scan.records[1], "");
+  EXPECT_EQ(scan.records[2], std::string(300, 'x'));
+  EXPECT_EQ(scan.valid_bytes, ThreeRecords().size());
+}
+
+TEST(SegmentScan, EveryCutIsATornTailThatKeepsTheWholeRecordsBeforeIt) {
+  const std::string log = ThreeRecords();
+  const uint64_t ends[] = {kRecordHeaderBytes + 5, 2 * kRecordHeaderBytes + 5, log.size()};
+  for (size_t cut = 0; cut < log.size(); ++cut) {
+    const SegmentScan scan = ScanSegment(std::string_view(log).substr(0, cut), "log-1");
+    size_t whole = 0;
+    while (whole < 3 && ends[whole] <= cut) ++whole;
+    EXPECT_EQ(scan.records.size(), whole) << "cut at " << cut;
+    const bool at_boundary = cut == 0 || cut == ends[0] || cut == ends[1];
+    EXPECT_EQ(scan.end, at_boundary ? SegmentScan::End::kClean : SegmentScan::End::kTorn)
+        << "cut at " << cut;
+    EXPECT_EQ(scan.valid_bytes, whole == 0 ? 0 : ends[whole - 1]);
+  }
+}
+
+TEST(SegmentScan, ALastRecordWithABadCrcIsTornButDamageBeforeTheEndIsAnError) {
+  std::string log = ThreeRecords();
+  log.back() = 'y';  // the last record's payload: as if the write was torn
+  SegmentScan scan = ScanSegment(log, "log-1");
+  EXPECT_EQ(scan.end, SegmentScan::End::kTorn);
+  EXPECT_EQ(scan.records.size(), 2u);
+
+  log = ThreeRecords();
+  log[kRecordHeaderBytes + 1] = 'X';  // inside "first", with records after it
+  scan = ScanSegment(log, "log-1");
+  EXPECT_EQ(scan.end, SegmentScan::End::kCorrupt);
+  EXPECT_TRUE(scan.records.empty());
+  EXPECT_NE(scan.error.find("log-1: offset 0: record CRC mismatch"), std::string::npos)
+      << scan.error;
+}
+
+TEST(SegmentScan, AnImpossibleLengthIsDamage) {
+  std::string log = ThreeRecords();
+  log[kRecordHeaderBytes + 5 + 3] = '\x7f';  // the second record's length: about 2 GiB
+  const SegmentScan scan = ScanSegment(log, "log-7");
+  EXPECT_EQ(scan.end, SegmentScan::End::kCorrupt);
+  EXPECT_EQ(scan.records.size(), 1u);
+  EXPECT_NE(scan.error.find("log-7: offset 13: record length"), std::string::npos) << scan.error;
+}
+
+}  // namespace
+}  // namespace paxcron::storage
