@@ -1,0 +1,109 @@
+#include "storage/paxos_store.h"
+
+#include <fmt/format.h>
+
+#include "paxos/ballot.h"
+#include "storage/record_format.h"
+#include "storage/storage.pb.h"
+
+namespace paxcron::storage {
+namespace {
+
+constexpr const char* kMetaName = "meta";
+
+}  // namespace
+
+Result<std::unique_ptr<PaxosStore>> PaxosStore::Open(FileSystem& fs, std::string dir,
+                                                     SegmentLogOptions options,
+                                                     paxos::DurableState* durable,
+                                                     std::vector<std::string>* warnings) {
+  std::unique_ptr<PaxosStore> store(new PaxosStore(fs, std::move(dir)));
+  if (Status s = fs.CreateDir(store->dir_); !s.ok()) return s;
+  *durable = paxos::DurableState{};
+  const std::string meta_path = store->dir_ + "/" + kMetaName;
+  if (fs.Exists(meta_path)) {
+    Result<std::string> bytes = fs.ReadFile(meta_path);
+    if (!bytes.ok()) return bytes.status();
+    // Replaced atomically, so never torn: anything but one whole valid record is damage.
+    const SegmentScan scan = ScanSegment(bytes.value(), meta_path);
+    pb::Meta meta;
+    if (scan.end != SegmentScan::End::kClean || scan.records.size() != 1 ||
+        !meta.ParseFromString(scan.records[0])) {
+      return Status::Error(fmt::format("{}: damaged metadata{}", meta_path,
+                                       scan.error.empty() ? "" : " (" + scan.error + ")"));
+    }
+    store->promised_ = paxos::FromProto(meta.promised());
+    store->compacted_through_ = paxos::Slot(meta.compacted_through());
+  }
+  durable->promised = store->promised_;
+  durable->slots.TruncatePrefix(store->compacted_through_);
+  Status bad_record = Status::Ok();
+  auto log = SegmentLog::Open(
+      fs, store->dir_, options,
+      [&](uint64_t tag, std::string_view payload) {
+        pb::LogRecord r;
+        if (!bad_record.ok()) return;
+        if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+            r.slot() != tag || r.slot() == 0) {
+          bad_record = Status::Error(
+              fmt::format("{}: a log record for slot {} does not decode as one", store->dir_, tag));
+          return;
+        }
+        if (paxos::Slot(r.slot()) <= durable->slots.Compacted()) return;
+        paxos::PersistOp op;
+        op.kind = r.chosen() ? paxos::PersistOp::Kind::kChosen : paxos::PersistOp::Kind::kAccept;
+        op.ballot = paxos::FromProto(r.ballot());
+        op.slot = paxos::Slot(r.slot());
+        op.entry = std::make_shared<const paxos::pb::Entry>(r.entry());
+        durable->Apply(op);
+      },
+      warnings);
+  if (!log.ok()) return log.status();
+  if (!bad_record.ok()) return bad_record;
+  store->log_ = std::move(log.value());
+  return store;
+}
+
+Status PaxosStore::WriteMeta() {
+  pb::Meta meta;
+  *meta.mutable_promised() = paxos::ToProto(promised_);
+  meta.set_compacted_through(compacted_through_.value);
+  std::string framed;
+  AppendRecord(meta.SerializeAsString(), framed);
+  return WriteFileAtomically(fs_, dir_, kMetaName, framed);
+}
+
+Status PaxosStore::Write(const std::vector<paxos::PersistOp>& ops) {
+  for (const paxos::PersistOp& op : ops) {
+    switch (op.kind) {
+      case paxos::PersistOp::Kind::kPromise:
+        if (op.ballot > promised_) {
+          promised_ = op.ballot;
+          if (Status s = WriteMeta(); !s.ok()) return s;
+        }
+        break;
+      case paxos::PersistOp::Kind::kAccept:
+      case paxos::PersistOp::Kind::kChosen: {
+        pb::LogRecord r;
+        r.set_slot(op.slot.value);
+        *r.mutable_ballot() = paxos::ToProto(op.ballot);
+        *r.mutable_entry() = *op.entry;
+        r.set_chosen(op.kind == paxos::PersistOp::Kind::kChosen);
+        if (Status s = log_->Append(op.slot.value, r.SerializeAsString()); !s.ok()) return s;
+        break;
+      }
+      case paxos::PersistOp::Kind::kCompact:
+        if (op.slot > compacted_through_) {
+          // The records before the point are durable first, then the point, then the files go.
+          if (Status s = log_->Sync(); !s.ok()) return s;
+          compacted_through_ = op.slot;
+          if (Status s = WriteMeta(); !s.ok()) return s;
+          if (Status s = log_->DropThrough(op.slot.value); !s.ok()) return s;
+        }
+        break;
+    }
+  }
+  return log_->Sync();  // group commit: one fdatasync for every record of this batch
+}
+
+}  // namespace paxcron::storage

@@ -1,0 +1,43 @@
+// The consensus core's durable state on a FileSystem, through the storage engine: the acceptor's
+// promise and the compaction point in a metadata file replaced atomically ("meta", one framed
+// record), accepted and chosen values in the segment log ("log-NNNNNNNN"). Write() makes a
+// Ready's persist ops durable, in order, before it returns: the driver sends the Ready's
+// messages only after that (paxos/replica.h). Open() rebuilds the DurableState a restarted
+// replica starts from. Thread-compatible.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "paxos/replica.h"
+#include "storage/file_system.h"
+#include "storage/segment_log.h"
+
+namespace paxcron::storage {
+
+class PaxosStore {
+ public:
+  // Recovers `dir` (an empty or absent directory is a fresh node) into `*durable`. Errors: any
+  // damage the segment log reports, or a damaged metadata file, named with file and offset.
+  static Result<std::unique_ptr<PaxosStore>> Open(FileSystem& fs, std::string dir,
+                                                  SegmentLogOptions options,
+                                                  paxos::DurableState* durable,
+                                                  std::vector<std::string>* warnings);
+
+  Status Write(const std::vector<paxos::PersistOp>& ops);
+
+  const SegmentLog& log() const { return *log_; }
+
+ private:
+  PaxosStore(FileSystem& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  Status WriteMeta();
+
+  FileSystem& fs_;
+  std::string dir_;
+  std::unique_ptr<SegmentLog> log_;
+  paxos::Ballot promised_;
+  paxos::Slot compacted_through_;
+};
+
+}  // namespace paxcron::storage
