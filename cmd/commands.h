@@ -13,4 +13,7 @@ void PrintSimHelp();
 int RunSchedule(const std::vector<std::string>& args);
 void PrintScheduleHelp();
 
+int RunStorage(const std::vector<std::string>& args);
+void PrintStorageHelp();
+
 }  // namespace paxcron::cmd

@@ -21,6 +21,8 @@ void PrintHelp() {
       "          print the next fire times of a cron expression in a time zone:\n"
       "          next EXPR [--from T] [--count N] [--tz ZONE] [--job NAME]\n"
       "          (see 'paxcron schedule --help')\n"
+      "  storage check|dump --data DIR\n"
+      "          inspect a node's data directory offline: what it holds, any damage\n"
       "\n"
       "options:\n"
       "  --help  show this help\n");
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "sim") return paxcron::cmd::RunSim(args);
   if (command == "schedule") return paxcron::cmd::RunSchedule(args);
+  if (command == "storage") return paxcron::cmd::RunStorage(args);
   std::fprintf(stderr, "paxcron: unknown command '%s' (try 'paxcron --help')\n", command.c_str());
   return 2;
 }

@@ -13,6 +13,21 @@ constexpr const char* kMetaName = "meta";
 
 }  // namespace
 
+Result<std::optional<pb::Meta>> ReadMetaFile(FileSystem& fs, const std::string& dir) {
+  const std::string path = dir + "/" + kMetaName;
+  if (!fs.Exists(path)) return std::optional<pb::Meta>();
+  Result<std::string> bytes = fs.ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  const SegmentScan scan = ScanSegment(bytes.value(), path);
+  pb::Meta meta;
+  if (scan.end != SegmentScan::End::kClean || scan.records.size() != 1 ||
+      !meta.ParseFromString(scan.records[0])) {
+    return Status::Error(fmt::format("{}: damaged metadata{}", path,
+                                     scan.error.empty() ? "" : " (" + scan.error + ")"));
+  }
+  return std::optional<pb::Meta>(std::move(meta));
+}
+
 Result<std::unique_ptr<PaxosStore>> PaxosStore::Open(FileSystem& fs, std::string dir,
                                                      SegmentLogOptions options,
                                                      paxos::DurableState* durable,
@@ -20,20 +35,11 @@ Result<std::unique_ptr<PaxosStore>> PaxosStore::Open(FileSystem& fs, std::string
   std::unique_ptr<PaxosStore> store(new PaxosStore(fs, std::move(dir)));
   if (Status s = fs.CreateDir(store->dir_); !s.ok()) return s;
   *durable = paxos::DurableState{};
-  const std::string meta_path = store->dir_ + "/" + kMetaName;
-  if (fs.Exists(meta_path)) {
-    Result<std::string> bytes = fs.ReadFile(meta_path);
-    if (!bytes.ok()) return bytes.status();
-    // Replaced atomically, so never torn: anything but one whole valid record is damage.
-    const SegmentScan scan = ScanSegment(bytes.value(), meta_path);
-    pb::Meta meta;
-    if (scan.end != SegmentScan::End::kClean || scan.records.size() != 1 ||
-        !meta.ParseFromString(scan.records[0])) {
-      return Status::Error(fmt::format("{}: damaged metadata{}", meta_path,
-                                       scan.error.empty() ? "" : " (" + scan.error + ")"));
-    }
-    store->promised_ = paxos::FromProto(meta.promised());
-    store->compacted_through_ = paxos::Slot(meta.compacted_through());
+  Result<std::optional<pb::Meta>> meta = ReadMetaFile(fs, store->dir_);
+  if (!meta.ok()) return meta.status();
+  if (meta.value().has_value()) {
+    store->promised_ = paxos::FromProto(meta.value()->promised());
+    store->compacted_through_ = paxos::Slot(meta.value()->compacted_through());
   }
   durable->promised = store->promised_;
   durable->slots.TruncatePrefix(store->compacted_through_);

@@ -7,14 +7,21 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "paxos/replica.h"
 #include "storage/file_system.h"
 #include "storage/segment_log.h"
+#include "storage/storage.pb.h"
 
 namespace paxcron::storage {
+
+// Reads `dir`/meta: an empty optional when there is none (a node that never promised). Errors:
+// unreadable, or damaged (it is replaced atomically, so never torn: anything but one whole
+// valid record is damage), naming the file.
+Result<std::optional<pb::Meta>> ReadMetaFile(FileSystem& fs, const std::string& dir);
 
 class PaxosStore {
  public:
