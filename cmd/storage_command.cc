@@ -81,7 +81,12 @@ int RunStorage(const std::vector<std::string>& args) {
   }
   std::printf("log: %zu segments, %llu records\n", r.segments.size(),
               static_cast<unsigned long long>(records));
-  std::printf("snapshot: none (snapshot files are not written by this version yet)\n");
+  for (const storage::SnapshotReport& s : r.snapshots) {
+    std::printf("%s: covers slots up to %llu, %llu bytes of state, checked\n", s.name.c_str(),
+                static_cast<unsigned long long>(s.slot),
+                static_cast<unsigned long long>(s.data_bytes));
+  }
+  if (r.snapshots.empty()) std::printf("snapshot: none\n");
   for (const std::string& w : r.warnings) std::printf("warning: %s\n", w.c_str());
   if (!r.damage.empty()) {
     std::printf("DAMAGE: %s\n", r.damage.c_str());

@@ -5,6 +5,7 @@
 #include "storage/paxos_store.h"
 #include "storage/record_format.h"
 #include "storage/segment_log.h"
+#include "storage/snapshot_store.h"
 
 namespace paxcron::storage {
 namespace {
@@ -35,6 +36,19 @@ Result<StoreReport> InspectStore(FileSystem& fs, const std::string& dir,
     report.promised_round = meta.promised().round();
     report.promised_node = meta.promised().node();
     report.compacted_through = meta.compacted_through();
+  }
+  for (const std::string& name : names.value()) {
+    if (ParseSnapshotFileName(name) == 0) continue;
+    const std::string path = dir + "/" + name;
+    Result<std::string> bytes = fs.ReadFile(path);
+    if (!bytes.ok()) return bytes.status();
+    Result<Snapshot> snapshot = DecodeSnapshotFile(bytes.value(), path);
+    if (!snapshot.ok()) {
+      report.damage = snapshot.status().message();
+      return report;
+    }
+    report.snapshots.push_back(
+        SnapshotReport{name, snapshot.value().slot, snapshot.value().data.size()});
   }
   std::vector<uint64_t> numbers;
   for (const std::string& name : names.value()) {

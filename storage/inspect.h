@@ -20,14 +20,21 @@ struct SegmentReport {
   uint64_t first_slot = 0, last_slot = 0;  // 0: no records
 };
 
+struct SnapshotReport {
+  std::string name;
+  uint64_t slot = 0;
+  uint64_t data_bytes = 0;
+};
+
 struct StoreReport {
   bool has_meta = false;
   uint64_t promised_round = 0;
   uint32_t promised_node = 0;
   uint64_t compacted_through = 0;
   std::vector<SegmentReport> segments;
-  std::vector<std::string> warnings;  // a torn tail of the last segment (recovery truncates it)
-  std::string damage;                 // empty: none found
+  std::vector<SnapshotReport> snapshots;  // valid ones, oldest first
+  std::vector<std::string> warnings;      // a torn tail of the last segment (recovery truncates it)
+  std::string damage;                     // empty: none found
 };
 
 // `on_record(segment, offset, record)` sees every valid log record, in order (may be empty).

@@ -13,6 +13,8 @@ out=$("$bin" storage check --data "$tmp/d")
 echo "$out" | grep -q '^meta: promised ballot 3.2, log compacted through slot 0$' || fail "meta: $out"
 echo "$out" | grep -q '^log: [0-9]* segments, 40 records$' || fail "log summary: $out"
 echo "$out" | grep -q '^log-00000001: [0-9]* bytes, [0-9]* records, slots 1-' || fail "segment: $out"
+echo "$out" | grep -q '^snapshot-0*1: covers slots up to 1, 18 bytes of state, checked$' ||
+  fail "snapshot: $out"
 [[ $(echo "$out" | tail -n 1) == ok ]] || fail "closing line: $out"
 
 dump=$("$bin" storage dump --data "$tmp/d")

@@ -5,6 +5,7 @@
 
 #include "storage/paxos_store.h"
 #include "storage/posix_file_system.h"
+#include "storage/snapshot_store.h"
 
 int main(int argc, char** argv) {
   using namespace paxcron;
@@ -37,6 +38,11 @@ int main(int argc, char** argv) {
       op.entry = entry;
       ops.push_back(op);
     }
+  }
+  storage::SnapshotStore snapshots(fs, argv[1]);
+  if (const Status s = snapshots.Save(storage::Snapshot{1, 1000, "state after slot 1"}); !s.ok()) {
+    std::fprintf(stderr, "make_store: %s\n", s.message().c_str());
+    return 1;
   }
   const Status s = store.value()->Write(ops);
   if (!s.ok()) {
