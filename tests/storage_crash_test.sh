@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Real-disk crash test (issue "Durable state", section 6): a writer appends through the real
-# storage engine, fdatasync and all, and is killed with SIGKILL at random moments, 25 times. Each
+# storage engine, fdatasync and all, and is killed with SIGKILL at random moments. Each
 # restart must find every record acknowledged before the kill, intact, with no hole (the writer
 # checks and prints "recovered K"), and the directory must check clean at the end. Then one byte
 # in the middle of a sealed segment is damaged: the restart must refuse with the file and offset.
 # A SIGKILL keeps what the page cache holds, so this catches broken framing, ordering and
 # recovery, not a missing fsync (the simulated disk's crash tests do that). Bounded: 25 kills,
-# each after at most 0.3 s. usage: storage_crash_test.sh CRASH_WRITER PAXCRON
+# each at most 0.2 s after the writer recovered (which it must within 10 s). usage: storage_crash_test.sh CRASH_WRITER PAXCRON
 set -euo pipefail
 writer=$1
 bin=$2
@@ -15,24 +15,25 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "storage_crash_test: FAIL: $*" >&2; exit 1; }
 
 acked=0
-recoveries=0
 for i in $(seq 1 25); do
   "$writer" "$tmp/d" > "$tmp/out.txt" 2>&1 &
   pid=$!
-  sleep "0.$(( (RANDOM % 25) + 5 ))"
+  # Wait (at most 10 s) until it has recovered, then kill it while it writes.
+  for _ in $(seq 1 200); do
+    grep -q '^\(recovered\|error\)' "$tmp/out.txt" && break
+    sleep 0.05
+  done
+  sleep "0.$(( RANDOM % 20 ))"
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
-  recovered=$(grep -m1 '^recovered ' "$tmp/out.txt" | cut -d' ' -f2 || true)
   grep -q '^error' "$tmp/out.txt" && fail "kill $i: $(grep '^error' "$tmp/out.txt")"
-  # Killed while still recovering (the log grows each round): nothing to check this time.
-  [[ -n $recovered ]] || continue
-  recoveries=$((recoveries + 1))
+  recovered=$(grep -m1 '^recovered ' "$tmp/out.txt" | cut -d' ' -f2 || true)
+  [[ -n $recovered ]] || fail "kill $i: the writer did not recover in 10 s: $(cat "$tmp/out.txt")"
   (( recovered >= acked )) || fail "kill $i: recovered $recovered < acknowledged $acked"
   last=$(grep '^acked ' "$tmp/out.txt" | tail -n 1 | cut -d' ' -f2 || true)
   [[ -n $last ]] && acked=$last
 done
-(( acked > 100 && recoveries >= 20 )) ||
-  fail "too little to mean anything: $acked acknowledged, $recoveries recoveries"
+(( acked > 100 )) || fail "too little was written to mean anything: $acked"
 "$bin" storage check --data "$tmp/d" > "$tmp/check.txt" || fail "check: $(cat "$tmp/check.txt")"
 
 # Damage in a sealed segment: the restart refuses, naming the file and the offset.
@@ -45,4 +46,4 @@ rc=$?
 set -e
 [[ $rc == 1 ]] && grep -q "^error $tmp/d/$first: offset [0-9]*: record CRC mismatch" "$tmp/out.txt" ||
   fail "damage not reported: $(cat "$tmp/out.txt")"
-echo "storage_crash_test: ok ($acked records acknowledged, $recoveries recoveries checked, 25 kills)"
+echo "storage_crash_test: ok (25 kills while writing; $acked records acknowledged)"
