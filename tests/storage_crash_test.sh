@@ -16,21 +16,24 @@ fail() { echo "storage_crash_test: FAIL: $*" >&2; exit 1; }
 
 acked=0
 for i in $(seq 1 25); do
-  "$writer" "$tmp/d" > "$tmp/out.txt" 2>&1 &
+  # A file of its own: the background shell truncates it only once it runs, and a poll of a
+  # shared file could still see the last round's "recovered".
+  out="$tmp/out-$i.txt"
+  "$writer" "$tmp/d" > "$out" 2>&1 &
   pid=$!
   # Wait (at most 10 s) until it has recovered, then kill it while it writes.
   for _ in $(seq 1 200); do
-    grep -q '^\(recovered\|error\)' "$tmp/out.txt" && break
+    grep -q '^\(recovered\|error\)' "$out" && break
     sleep 0.05
   done
-  sleep "0.$(( RANDOM % 20 ))"
+  sleep "0.$(printf '%02d' $(( RANDOM % 20 )))"  # 0.00 to 0.19 s
   kill -9 "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
-  grep -q '^error' "$tmp/out.txt" && fail "kill $i: $(grep '^error' "$tmp/out.txt")"
-  recovered=$(grep -m1 '^recovered ' "$tmp/out.txt" | cut -d' ' -f2 || true)
-  [[ -n $recovered ]] || fail "kill $i: the writer did not recover in 10 s: $(cat "$tmp/out.txt")"
+  grep -q '^error' "$out" && fail "kill $i: $(grep '^error' "$out")"
+  recovered=$(grep -m1 '^recovered ' "$out" | cut -d' ' -f2 || true)
+  [[ -n $recovered ]] || fail "kill $i: the writer did not recover in 10 s: $(cat "$out")"
   (( recovered >= acked )) || fail "kill $i: recovered $recovered < acknowledged $acked"
-  last=$(grep '^acked ' "$tmp/out.txt" | tail -n 1 | cut -d' ' -f2 || true)
+  last=$(grep '^acked ' "$out" | tail -n 1 | cut -d' ' -f2 || true)
   [[ -n $last ]] && acked=$last
 done
 (( acked > 100 )) || fail "too little was written to mean anything: $acked"
