@@ -39,14 +39,16 @@ done
 (( acked > 100 )) || fail "too little was written to mean anything: $acked"
 "$bin" storage check --data "$tmp/d" > "$tmp/check.txt" || fail "check: $(cat "$tmp/check.txt")"
 
-# Damage in a sealed segment: the restart refuses, naming the file and the offset.
-first=$(ls "$tmp/d" | grep '^log-' | head -n 1)
-[[ $(ls "$tmp/d" | grep -c '^log-') -ge 2 ]] || fail "expected several segments"
-printf 'Z' | dd of="$tmp/d/$first" bs=1 seek=1000 conv=notrunc status=none
+# Damage in a sealed segment: the restart refuses, naming the file and the offset. (A log of
+# its own, written without compaction, so that it surely has sealed segments.)
+"$writer" "$tmp/g" no-compact > "$tmp/out.txt" 2>&1 || fail "no-compact run: $(cat "$tmp/out.txt")"
+first=$(ls "$tmp/g" | grep '^log-' | head -n 1)
+[[ $(ls "$tmp/g" | grep -c '^log-') -ge 2 ]] || fail "expected several segments"
+printf 'Z' | dd of="$tmp/g/$first" bs=1 seek=1000 conv=notrunc status=none
 set +e
-"$writer" "$tmp/d" > "$tmp/out.txt" 2>&1
+"$writer" "$tmp/g" no-compact > "$tmp/out.txt" 2>&1
 rc=$?
 set -e
-[[ $rc == 1 ]] && grep -q "^error $tmp/d/$first: offset [0-9]*: record CRC mismatch" "$tmp/out.txt" ||
+[[ $rc == 1 ]] && grep -q "^error $tmp/g/$first: offset [0-9]*: record CRC mismatch" "$tmp/out.txt" ||
   fail "damage not reported: $(cat "$tmp/out.txt")"
 echo "storage_crash_test: ok (25 kills while writing; $acked records acknowledged)"

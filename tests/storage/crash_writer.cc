@@ -4,7 +4,7 @@
 // after each Write() returns (the moment a reply could leave), until it is killed or has written
 // 20,000. Every 1,024 slots it compacts the log up to 512 slots back (as after a snapshot), so
 // that recovery stays quick and compaction is killed midway too.
-// usage: crash_writer DIR
+// usage: crash_writer DIR [no-compact]
 #include <cstdio>
 #include <string>
 
@@ -19,8 +19,9 @@ std::string ValueOf(uint64_t slot) { return "value of slot " + std::to_string(sl
 
 int main(int argc, char** argv) {
   using namespace paxcron;
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: crash_writer DIR\n");
+  const bool compact = argc == 2;
+  if (argc != 2 && !(argc == 3 && std::string(argv[2]) == "no-compact")) {
+    std::fprintf(stderr, "usage: crash_writer DIR [no-compact]\n");
     return 2;
   }
   storage::PosixFileSystem fs;
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   for (uint64_t slot = k + 1; slot <= k + 20000; slot += 8) {
     std::vector<paxos::PersistOp> ops;
-    if (slot % 1024 == 1 && slot > 1024) {
+    if (compact && slot % 1024 == 1 && slot > 1024) {
       ops.push_back(paxos::PersistOp{paxos::PersistOp::Kind::kCompact, paxos::Ballot{},
                                      paxos::Slot(slot - 512), nullptr});
     }
