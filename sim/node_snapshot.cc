@@ -4,6 +4,7 @@
 
 #include "common/assert.h"
 #include "common/hash.h"
+#include "common/little_endian.h"
 
 namespace paxcron::sim {
 namespace {
@@ -15,20 +16,14 @@ constexpr size_t kDigestBytes = 8;
 std::string EncodeNodeSnapshot(const pb::NodeSnapshot& snapshot) {
   const std::string body = snapshot.SerializeAsString();
   const uint64_t digest = HashBytes(body);
-  std::string out(kDigestBytes, '\0');
-  for (size_t i = 0; i < kDigestBytes; ++i) out[i] = static_cast<char>(digest >> (8 * i));
+  std::string out;
+  out.reserve(kDigestBytes + body.size());
+  PutLittleEndian(digest, out);
   out += body;
   return out;
 }
 
-uint64_t NodeSnapshotDigest(std::string_view bytes) {
-  PAXCRON_ASSERT(bytes.size() >= kDigestBytes);
-  uint64_t digest = 0;
-  for (size_t i = 0; i < kDigestBytes; ++i) {
-    digest |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
-  }
-  return digest;
-}
+uint64_t NodeSnapshotDigest(std::string_view bytes) { return GetLittleEndian<uint64_t>(bytes); }
 
 Result<pb::NodeSnapshot> DecodeNodeSnapshot(std::string_view bytes) {
   if (bytes.size() < kDigestBytes) {

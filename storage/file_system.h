@@ -40,6 +40,10 @@ class FileSystem {
   virtual bool Exists(const std::string& path) = 0;
 };
 
+// The number in a file name made of `prefix` and exactly `digits` decimal digits
+// ("log-00000042" with prefix "log-" and 8 digits: 42); 0 for any other name.
+uint64_t ParseNumberedName(std::string_view name, std::string_view prefix, size_t digits);
+
 // Writes `contents` to `dir/name` atomically: a temporary file, fsync, rename over the old one,
 // fsync of the directory. After a crash the file holds the old contents or the new, never a mix.
 Status WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,

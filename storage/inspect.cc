@@ -8,18 +8,6 @@
 #include "storage/snapshot_store.h"
 
 namespace paxcron::storage {
-namespace {
-
-constexpr size_t kTagBytes = 8;
-
-uint64_t GetU64(std::string_view b) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(b[i])} << (8 * i);
-  return v;
-}
-
-}  // namespace
-
 Result<StoreReport> InspectStore(FileSystem& fs, const std::string& dir,
                                  const RecordVisitor& on_record) {
   Result<std::vector<std::string>> names = fs.List(dir);
@@ -69,16 +57,16 @@ Result<StoreReport> InspectStore(FileSystem& fs, const std::string& dir,
     const SegmentScan scan = ScanSegment(bytes.value(), path);
     uint64_t offset = 0;
     for (const std::string& raw : scan.records) {
-      pb::LogRecord record;
-      if (raw.size() < kTagBytes ||
-          !record.ParseFromArray(raw.data() + kTagBytes,
-                                 static_cast<int>(raw.size() - kTagBytes)) ||
-          record.slot() != GetU64(raw)) {
+      const std::optional<TaggedRecord> tagged = SplitTaggedRecord(raw);
+      const std::optional<pb::LogRecord> decoded =
+          tagged ? DecodeLogRecord(tagged->tag, tagged->payload) : std::nullopt;
+      if (!decoded) {
         report.damage = fmt::format("{}: offset {}: a record that does not decode as a log record",
                                     path, offset);
         report.segments.push_back(seg);
         return report;
       }
+      const pb::LogRecord& record = *decoded;
       ++seg.records;
       if (seg.first_slot == 0 || record.slot() < seg.first_slot) seg.first_slot = record.slot();
       seg.last_slot = std::max(seg.last_slot, record.slot());

@@ -13,6 +13,15 @@ constexpr const char* kMetaName = "meta";
 
 }  // namespace
 
+std::optional<pb::LogRecord> DecodeLogRecord(uint64_t tag, std::string_view payload) {
+  pb::LogRecord r;
+  if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) || r.slot() != tag ||
+      r.slot() == 0) {
+    return std::nullopt;
+  }
+  return r;
+}
+
 Result<std::optional<pb::Meta>> ReadMetaFile(FileSystem& fs, const std::string& dir) {
   const std::string path = dir + "/" + kMetaName;
   if (!fs.Exists(path)) return std::optional<pb::Meta>();
@@ -47,14 +56,14 @@ Result<std::unique_ptr<PaxosStore>> PaxosStore::Open(FileSystem& fs, std::string
   auto log = SegmentLog::Open(
       fs, store->dir_, options,
       [&](uint64_t tag, std::string_view payload) {
-        pb::LogRecord r;
         if (!bad_record.ok()) return;
-        if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
-            r.slot() != tag || r.slot() == 0) {
+        const std::optional<pb::LogRecord> decoded = DecodeLogRecord(tag, payload);
+        if (!decoded) {
           bad_record = Status::Error(
               fmt::format("{}: a log record for slot {} does not decode as one", store->dir_, tag));
           return;
         }
+        const pb::LogRecord& r = *decoded;
         if (paxos::Slot(r.slot()) <= durable->slots.Compacted()) return;
         paxos::PersistOp op;
         op.kind = r.chosen() ? paxos::PersistOp::Kind::kChosen : paxos::PersistOp::Kind::kAccept;

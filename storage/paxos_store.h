@@ -23,6 +23,9 @@ namespace paxcron::storage {
 // valid record is damage), naming the file.
 Result<std::optional<pb::Meta>> ReadMetaFile(FileSystem& fs, const std::string& dir);
 
+// A log record's payload, checked: it parses, names a slot, and the slot is its tag.
+std::optional<pb::LogRecord> DecodeLogRecord(uint64_t tag, std::string_view payload);
+
 class PaxosStore {
  public:
   // Recovers `dir` (an empty or absent directory is a fresh node) into `*durable`. Errors: any

@@ -3,27 +3,14 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "common/little_endian.h"
 #include "storage/crc32c.h"
 
 namespace paxcron::storage {
-namespace {
-
-void PutU32(uint32_t v, std::string& out) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint32_t GetU32(std::string_view b) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<uint8_t>(b[i])} << (8 * i);
-  return v;
-}
-
-}  // namespace
-
 void AppendRecord(std::string_view payload, std::string& out) {
   PAXCRON_ASSERT(payload.size() <= kRecordMaxBytes);
-  PutU32(static_cast<uint32_t>(payload.size()), out);
-  PutU32(Crc32c(payload), out);
+  PutLittleEndian(static_cast<uint32_t>(payload.size()), out);
+  PutLittleEndian(Crc32c(payload), out);
   out.append(payload);
 }
 
@@ -40,8 +27,8 @@ SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
           file, at, left);
       break;
     }
-    const uint32_t length = GetU32(bytes.substr(at, 4));
-    const uint32_t crc = GetU32(bytes.substr(at + 4, 4));
+    const uint32_t length = GetLittleEndian<uint32_t>(bytes.substr(at, 4));
+    const uint32_t crc = GetLittleEndian<uint32_t>(bytes.substr(at + 4, 4));
     if (length > kRecordMaxBytes) {
       scan.end = SegmentScan::End::kCorrupt;
       scan.error = fmt::format("{}: offset {}: record length {} exceeds the limit {}", file, at,

@@ -3,36 +3,27 @@
 #include <fmt/format.h>
 
 #include "common/assert.h"
+#include "common/little_endian.h"
 #include "storage/record_format.h"
 
 namespace paxcron::storage {
 namespace {
 
 constexpr std::string_view kPrefix = "log-";
+constexpr size_t kDigits = 8;
 constexpr size_t kTagBytes = 8;
-
-void PutU64(uint64_t v, std::string& out) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t GetU64(std::string_view b) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<uint8_t>(b[i])} << (8 * i);
-  return v;
-}
 
 }  // namespace
 
 std::string SegmentName(uint64_t number) { return fmt::format("{}{:08}", kPrefix, number); }
 
 uint64_t ParseSegmentName(std::string_view name) {
-  if (!name.starts_with(kPrefix) || name.size() != kPrefix.size() + 8) return 0;
-  uint64_t n = 0;
-  for (char c : name.substr(kPrefix.size())) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
+  return ParseNumberedName(name, kPrefix, kDigits);
+}
+
+std::optional<TaggedRecord> SplitTaggedRecord(std::string_view record) {
+  if (record.size() < kTagBytes) return std::nullopt;
+  return TaggedRecord{GetLittleEndian<uint64_t>(record), record.substr(kTagBytes)};
 }
 
 std::string SegmentLog::PathOf(uint64_t number) const { return dir_ + "/" + SegmentName(number); }
@@ -71,14 +62,14 @@ Result<std::unique_ptr<SegmentLog>> SegmentLog::Open(FileSystem& fs, std::string
     Segment seg{numbers[i], scan.valid_bytes, 0, false};
     uint64_t offset = 0;
     for (const std::string& record : scan.records) {
-      if (record.size() < kTagBytes) {
+      const std::optional<TaggedRecord> tagged = SplitTaggedRecord(record);
+      if (!tagged) {
         return Status::Error(fmt::format("{}: offset {}: a record of {} bytes has no tag", path,
                                          offset, record.size()));
       }
-      const uint64_t tag = GetU64(record);
-      seg.max_tag = std::max(seg.max_tag, tag);
+      seg.max_tag = std::max(seg.max_tag, tagged->tag);
       seg.has_records = true;
-      on_record(tag, std::string_view(record).substr(kTagBytes));
+      on_record(tagged->tag, tagged->payload);
       offset += kRecordHeaderBytes + record.size();
     }
     log->segments_.push_back(seg);
@@ -111,7 +102,7 @@ Status SegmentLog::Append(uint64_t tag, std::string_view payload) {
   }
   std::string body;
   body.reserve(kTagBytes + payload.size());
-  PutU64(tag, body);
+  PutLittleEndian(tag, body);
   body.append(payload);
   std::string framed;
   AppendRecord(body, framed);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,13 @@ class SegmentLog {
   std::unique_ptr<AppendableFile> open_;
   uint64_t unsynced_ = 0;  // records appended since the last Sync
 };
+
+// A record's tag and payload, as Append() wrote them; none if it is too short to hold a tag.
+struct TaggedRecord {
+  uint64_t tag;
+  std::string_view payload;
+};
+std::optional<TaggedRecord> SplitTaggedRecord(std::string_view record);
 
 // "log-00000042" <-> 42. Parse returns 0 for a name that is not a segment's.
 std::string SegmentName(uint64_t number);

@@ -21,13 +21,7 @@ constexpr size_t kKept = 2;
 std::string SnapshotFileName(uint64_t slot) { return fmt::format("{}{:020}", kPrefix, slot); }
 
 uint64_t ParseSnapshotFileName(std::string_view name) {
-  if (!name.starts_with(kPrefix) || name.size() != kPrefix.size() + kDigits) return 0;
-  uint64_t n = 0;
-  for (char c : name.substr(kPrefix.size())) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
+  return ParseNumberedName(name, kPrefix, kDigits);
 }
 
 Result<std::vector<uint64_t>> ListSnapshotSlots(FileSystem& fs, const std::string& dir) {
