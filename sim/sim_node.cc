@@ -148,8 +148,6 @@ void World::SendMessage(const paxos::Outgoing& out) {
 }
 
 void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
-  // Output queued behind the disk before a fetched snapshot was installed is covered by it.
-  if (c.slot.value <= n.applied) return;
   PAXCRON_ASSERT(c.slot.value == n.applied + 1);
   n.applied = c.slot.value;
   const Entry& entry = *c.entry;
@@ -169,10 +167,14 @@ void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
   for (const auto& cmd : entry.commands()) {
     if ((cmd.id() >> 63) == 0) continue;
     probe_slot_.emplace(cmd.id(), c.slot.value);
-    if (++probe_applied_[cmd.id()] == options_.nodes && stats_.liveness_us < 0) {
-      stats_.liveness_us = now_us_ - liveness_start_us_;
-      done_ = !cron();  // a cron run goes on until it has settled
-    }
+    CountProbeApplied(cmd.id());
+  }
+}
+
+void World::CountProbeApplied(uint64_t probe_id) {
+  if (++probe_applied_[probe_id] == options_.nodes && stats_.liveness_us < 0) {
+    stats_.liveness_us = now_us_ - liveness_start_us_;
+    done_ = !cron();  // a cron run goes on until it has settled
   }
 }
 

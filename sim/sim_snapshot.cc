@@ -39,7 +39,10 @@ void World::LoadOwnSnapshot(Node& n) {
   // The simulated disk does not damage snapshots (yet): a decode failure is a simulator bug.
   Result<pb::NodeSnapshot> decoded = DecodeNodeSnapshot(n.snapshot);
   PAXCRON_ASSERT(decoded.ok());
-  const pb::NodeSnapshot& snap = decoded.value();
+  LoadNodeSnapshot(n, decoded.value());
+}
+
+void World::LoadNodeSnapshot(Node& n, const pb::NodeSnapshot& snap) {
   PAXCRON_ASSERT(snap.slot() == n.durable.snapshot_slot.value);
   n.applied = snap.slot();
   n.checksum = snap.checksum();
@@ -99,8 +102,14 @@ bool World::HandleSnapshotIo(Node& n, paxos::Ready& ready) {
     n.durable.snapshot_slot = paxos::Slot(snap.slot());
     n.durable.snapshot_stamp_us = snap.stamp_us();
     const uint64_t applied_before = n.applied;
+    // Output still queued behind the disk holds only slots the replica had handed over before,
+    // all below the snapshot (InstallSnapshot() accepts nothing else): the snapshot covers them.
+    for (DiskBatch& batch : n.disk) {
+      for (const paxos::Committed& c : batch.committed) PAXCRON_ASSERT(c.slot.value < snap.slot());
+      batch.committed.clear();
+    }
     if (cron()) ResetCron(n);
-    LoadOwnSnapshot(n);
+    LoadNodeSnapshot(n, snap);
     ++stats_.snapshots_installed;
     trace_->Emitf(now_us_, n.id, "snapshot_install", ",\"slot\":{},\"bytes\":{},\"from_slot\":{}",
                   snap.slot(), bytes.size(), applied_before);
@@ -108,11 +117,7 @@ bool World::HandleSnapshotIo(Node& n, paxos::Ready& ready) {
     // Probes inside the snapshot count as applied by this node (liveness).
     if (liveness_phase_) {
       for (const auto& [id, slot] : probe_slot_) {
-        if (slot > applied_before && slot <= snap.slot() &&
-            ++probe_applied_[id] == options_.nodes && stats_.liveness_us < 0) {
-          stats_.liveness_us = now_us_ - liveness_start_us_;
-          done_ = !cron();
-        }
+        if (slot > applied_before && slot <= snap.slot()) CountProbeApplied(id);
       }
     }
   }

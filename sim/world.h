@@ -26,6 +26,7 @@
 #include "sim/health.h"
 #include "sim/network.h"
 #include "sim/options.h"
+#include "sim/sim.pb.h"
 #include "sim/trace.h"
 #include "tz/zone_cache.h"
 
@@ -171,6 +172,8 @@ class World {
   void Pump(Node& n);
   void SendMessage(const paxos::Outgoing& out);
   void ApplyCommitted(Node& n, const paxos::Committed& c, bool traced);
+  // Liveness: one more node applied (or installed a snapshot holding) probe `probe_id`.
+  void CountProbeApplied(uint64_t probe_id);
   void FlushWriteback(Node& n);
   void TrackRoleAndLease(Node& n);
   void EndTrackedLease(Node& n, const char* reason);
@@ -182,7 +185,8 @@ class World {
 
   // sim_snapshot.cc: snapshots of a node's state machine, compaction and snapshot transfer.
   void MaybeTakeSnapshot(Node& n);
-  void LoadOwnSnapshot(Node& n);
+  void LoadOwnSnapshot(Node& n);  // from its durable snapshot bytes
+  void LoadNodeSnapshot(Node& n, const pb::NodeSnapshot& snapshot);
   // True when the replica was called (it has new output).
   bool HandleSnapshotIo(Node& n, paxos::Ready& ready);
 
