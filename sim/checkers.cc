@@ -67,14 +67,18 @@ void Checkers::OnRecovered(int64_t t_us, uint32_t node, uint64_t applied_index,
                      node, applied_before_crash_[node], applied_index));
     return;
   }
-  if (applied_index > 0 && applied_index < checksums_.size() && chosen_[applied_index].node != 0 &&
-      checksums_[applied_index] != state_checksum) {
-    Fail("replica-state", t_us,
-         fmt::format("node {} recovered up to slot {} with state checksum {:016x}, but node {} "
-                     "had {:016x} there",
-                     node, applied_index, state_checksum, chosen_[applied_index].node,
-                     checksums_[applied_index]));
+  if (applied_index > 0 && applied_index < checksums_.size() && chosen_[applied_index].node != 0) {
+    CheckStateAt(t_us, node, "recovered up to", applied_index, state_checksum);
   }
+}
+
+void Checkers::CheckStateAt(int64_t t_us, uint32_t node, const char* how, uint64_t slot,
+                            uint64_t state_checksum) {
+  PAXCRON_ASSERT(slot < checksums_.size() && chosen_[slot].node != 0);
+  if (checksums_[slot] == state_checksum) return;
+  Fail("replica-state", t_us,
+       fmt::format("node {} {} slot {} with state checksum {:016x}, but node {} had {:016x} there",
+                   node, how, slot, state_checksum, chosen_[slot].node, checksums_[slot]));
 }
 
 void Checkers::OnSnapshotTaken(int64_t t_us, uint32_t node, uint64_t slot, uint64_t digest) {
@@ -96,12 +100,7 @@ void Checkers::OnSnapshotInstalled(int64_t t_us, uint32_t node, uint64_t slot,
                      slot));
     return;
   }
-  if (checksums_[slot] != state_checksum) {
-    Fail("replica-state", t_us,
-         fmt::format("node {} installed a snapshot ending at slot {} with state checksum {:016x}, "
-                     "but node {} had {:016x} there",
-                     node, slot, state_checksum, chosen_[slot].node, checksums_[slot]));
-  }
+  CheckStateAt(t_us, node, "installed a snapshot ending at", slot, state_checksum);
 }
 
 void Checkers::OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us) {

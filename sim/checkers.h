@@ -61,6 +61,9 @@ class Checkers {
 
  private:
   void Fail(const char* checker, int64_t t_us, std::string detail);
+  // replica-state: `node`'s checksum after `slot` must be the first applier's.
+  void CheckStateAt(int64_t t_us, uint32_t node, const char* how, uint64_t slot,
+                    uint64_t state_checksum);
 
   struct SlotRecord {
     uint64_t value_hash;

@@ -20,6 +20,15 @@ uint32_t OtherThan(uint32_t a, uint32_t b = 0) {
   }
 }
 
+// Elects a leader and has it choose `values` values; returns the leader.
+uint32_t ElectAndChoose(Cluster& c, int values) {
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  for (int i = 0; i < values; ++i) EXPECT_TRUE(c.Propose(leader, "v" + std::to_string(i)).ok());
+  c.Advance(200'000);
+  return leader;
+}
+
 struct Lagging {
   uint32_t leader, lagging, other;
 };
@@ -64,10 +73,7 @@ TEST(SlotLog, TruncatePrefixForgetsSlotsAtOrBelowThePoint) {
 
 TEST(Snapshot, CompactionTruncatesTheDurableLogAndARestartResumesAfterTheSnapshot) {
   Cluster c(3);
-  c.Advance(1'000'000);
-  const uint32_t leader = c.Leader();
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(c.Propose(leader, "v" + std::to_string(i)).ok());
-  c.Advance(200'000);
+  const uint32_t leader = ElectAndChoose(c, 40);
   const uint32_t f = OtherThan(leader);
   const std::vector<std::string> before = c.applied(f);
   ASSERT_EQ(before.size(), 40u);
@@ -124,10 +130,7 @@ TEST(Snapshot, ADamagedSnapshotIsRejectedAndFetchedAgain) {
 
 TEST(Snapshot, ACandidateBehindTheCompactionPointIsToldToCatchUp) {
   Cluster c(3);
-  c.Advance(1'000'000);
-  const uint32_t leader = c.Leader();
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(c.Propose(leader, "v" + std::to_string(i)).ok());
-  c.Advance(200'000);
+  const uint32_t leader = ElectAndChoose(c, 30);
   const uint32_t f = OtherThan(leader);
   ASSERT_TRUE(c.Snapshot(f, 0).ok());
   // A prepare asking for values from slot 1: they are gone, so no promise can report them.
