@@ -23,16 +23,6 @@ constexpr int64_t kRpcTimeoutUs = 1'000'000;
 constexpr int64_t kWorkloadIntervalUs = 1'000'000;
 constexpr int64_t kConcludeWithinUs = 30'000'000;  // a settled cluster concludes launches by then
 
-// Quotes for JSON: run names and reasons hold no quotes or backslashes but may in principle.
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 int64_t World::CronWall(Node& n) { return NowOf(n).wall_us; }
@@ -336,10 +326,11 @@ std::string World::HistoryOf(const std::string& job) {
 // begun long enough ago must have been concluded.
 void World::FinalCronChecks() {
   if (stats_.liveness_us < 0) return;  // the liveness checker has spoken already
-  uint32_t best = 1;
-  for (uint32_t i = 2; i <= options_.nodes; ++i) {
-    if (nodes_[i].applied > nodes_[best].applied) best = i;
+  uint32_t best = 0;  // the up node that applied the most (a broken one is down for good)
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    if (nodes_[i].up && (best == 0 || nodes_[i].applied > nodes_[best].applied)) best = i;
   }
+  PAXCRON_ASSERT(best != 0);  // liveness was met: every node that can run is up
   Node& n = nodes_[best];
   const int64_t wall = CronWall(n);
   const cron::CronStateMachine& sm = *n.sm;

@@ -129,6 +129,21 @@ FaultPlan GenerateFaultPlan(const SimOptions& o, Prng& rng) {
       plan.events.push_back(e);
     }
   }
+  Prng disk_rng = rng.Fork();
+  // Bit flips hit one node per run: a node whose damage is found stays down (it refuses to start
+  // rather than guess), and one lost node leaves a majority of 3 or more with room for crashes.
+  if (o.faults.disk && o.nodes >= 3) {
+    const uint32_t victim = static_cast<uint32_t>(disk_rng.Range(1, o.nodes));
+    for (int64_t t = Gap(disk_rng, 60 * kSecond, 1200 * kSecond, o.intensity); t < o.duration_us;
+         t += Gap(disk_rng, 60 * kSecond, 1200 * kSecond, o.intensity)) {
+      FaultEvent e;
+      e.at_us = t;
+      e.kind = FaultEvent::Kind::kDiskFlip;
+      e.node = victim;
+      e.mask = disk_rng.Next();
+      plan.events.push_back(e);
+    }
+  }
   std::stable_sort(plan.events.begin(), plan.events.end(),
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   return plan;
@@ -156,6 +171,8 @@ std::string DescribeEvent(const FaultEvent& e) {
       return fmt::format("scheduler_down for={}us", e.duration_us);
     case FaultEvent::Kind::kPause:
       return fmt::format("pause node={} for={}us", e.node, e.duration_us);
+    case FaultEvent::Kind::kDiskFlip:
+      return fmt::format("disk_flip node={}", e.node);
   }
   return "?";
 }

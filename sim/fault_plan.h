@@ -26,6 +26,7 @@ struct FaultEvent {
     kSchedulerDown,  // the datacenter scheduler answers nothing for duration_us (cron runs)
     kPause,          // `node` (0: the leader) stops for duration_us, then carries on (a long GC
                      // pause, SIGSTOP, a frozen VM): it wakes with stale beliefs
+    kDiskFlip,       // one bit of `node`'s durable files flips (drawn from mask)
   };
   int64_t at_us = 0;
   Kind kind = Kind::kHeal;

@@ -33,10 +33,12 @@ Health World::HealthNow() const {
   }
   const uint32_t n = options_.nodes;
   uint32_t ok_mask = 0;
+  uint32_t live_mask = 0;  // a node broken by disk damage is out of the cluster for good
   for (uint32_t i = 1; i <= n; ++i) {
     if (nodes_[i].up && nodes_[i].paused_until_us <= now_us_) ok_mask |= 1u << (i - 1);
+    if (!nodes_[i].broken) live_mask |= 1u << (i - 1);
   }
-  if (ok_mask == (1u << n) - 1 && !network_.AnyBlocked() && net.dup_per_million == 0) {
+  if (ok_mask == live_mask && !network_.AnyBlocked() && net.dup_per_million == 0) {
     return Health::kFull;
   }
   // The largest group of healthy nodes with every link among them open both ways (n <= 9).

@@ -8,10 +8,11 @@ namespace paxcron::sim {
 
 const std::vector<std::string>& BugNames() {
   static const std::vector<std::string> names = {
-      "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
-      "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
-      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll",
-      "local-clock-apply"};
+      "no-phase1-recovery",   "ack-before-persist",  "lease-no-drift-margin",
+      "no-lease-wait",        "small-quorum",        "retry-without-lookup",
+      "launch-before-commit", "stale-leader-launch", "name-without-time",
+      "no-reconcile",         "missed-all-skips",    "coarse-poll",
+      "local-clock-apply",    "skip-fsync"};
   return names;
 }
 
@@ -24,7 +25,7 @@ Result<FaultSet> ParseFaults(std::string_view list) {
     const std::string_view word = list.substr(start, comma - start);
     if (word == "none") {
     } else if (word == "all") {
-      f.partition = f.crash = f.drop = f.dup = f.reorder = f.skew = f.scheduler = true;
+      f.partition = f.crash = f.drop = f.dup = f.reorder = f.skew = f.scheduler = f.disk = true;
     } else if (word == "partition") {
       f.partition = true;
     } else if (word == "crash") {
@@ -39,12 +40,14 @@ Result<FaultSet> ParseFaults(std::string_view list) {
       f.skew = true;
     } else if (word == "scheduler") {
       f.scheduler = true;
+    } else if (word == "disk") {
+      f.disk = true;
     } else if (word == "skew-beyond-bound") {
       f.skew = f.skew_beyond_bound = true;
     } else {
       return Status::Error(fmt::format(
           "--faults: unknown fault '{}' (expected a comma list of none, partition, crash, drop, "
-          "dup, reorder, skew, scheduler, skew-beyond-bound, all)",
+          "dup, reorder, skew, scheduler, disk, skew-beyond-bound, all)",
           word));
     }
     start = comma + 1;
@@ -58,6 +61,8 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.core.no_phase1_recovery = true;
   } else if (name == "ack-before-persist") {
     b.ack_before_persist = true;
+  } else if (name == "skip-fsync") {
+    b.skip_fsync = true;
   } else if (name == "lease-no-drift-margin") {
     b.core.lease_no_drift_margin = true;
   } else if (name == "no-lease-wait") {

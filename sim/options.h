@@ -22,13 +22,17 @@ struct FaultSet {
   bool skew = false;
   bool skew_beyond_bound = false;  // teaching mode: clocks drift far beyond the assumed bound
   bool scheduler = false;          // cron runs: the datacenter scheduler goes down for intervals
-  bool Any() const { return partition || crash || drop || dup || reorder || skew || scheduler; }
+  bool disk = false;               // bits flip in durable files of one node (found at restart)
+  bool Any() const {
+    return partition || crash || drop || dup || reorder || skew || scheduler || disk;
+  }
 };
 
 // The classic bugs a run can switch on (--inject-bug); the first four live in the core.
 struct BugSet {
   paxos::Bugs core;
   bool ack_before_persist = false;  // the driver replies before its writes are durable
+  bool skip_fsync = false;          // the disk acknowledges fsync without doing it
   // The cron layer's classic mistakes (with --jobs).
   bool launch_before_commit = false;  // launch when proposing launch-begin, not once chosen
   bool retry_without_lookup = false;  // relaunch at once after an unknown launch outcome
@@ -56,6 +60,8 @@ struct SimOptions {
   // last snapshot, and keeps `snapshot_keep_slots` of log below it for lagging peers. 0: never.
   uint64_t snapshot_every_slots = 1000;
   uint64_t snapshot_keep_slots = 250;
+  // Log segments on the simulated disks: small, so that compaction deletes files in every run.
+  uint64_t segment_bytes = 256 * 1024;
 
   // The replicated cron (--jobs N > 0): N random jobs launched on a simulated scheduler.
   uint32_t cron_jobs = 0;

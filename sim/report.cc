@@ -21,10 +21,12 @@ std::string FormatResultLine(const RunResult& r) {
   return fmt::format(
              "seed {}: ok slots={} msgs={} dropped={} crashes={} partitions={} elections={} "
              "leases={} "
-             "liveness={:.3f}s snapshots={} installs={}",
+             "liveness={:.3f}s snapshots={} installs={} log_peak={}B/{}slots snapshot_peak={}B "
+             "torn={} flips={} damaged={}",
              r.seed, s.slots_chosen, s.messages_sent, s.messages_dropped, s.crashes, s.partitions,
              s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6,
-             s.snapshots_taken, s.snapshots_installed) +
+             s.snapshots_taken, s.snapshots_installed, s.peak_log_bytes, s.peak_log_slots,
+             s.peak_snapshot_bytes, s.torn_tails, s.disk_flips, s.disk_damage_found) +
          (s.launch_rpcs > 0
               ? fmt::format(" runs_started={} runs_skipped={} launch_rpcs={} judged={}/{} "
                             "late_steady_max={:.3f}s late_failover_max={:.3f}s",

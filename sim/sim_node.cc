@@ -6,6 +6,9 @@
 #include "common/hash.h"
 #include "paxos/entry_hash.h"
 #include "sim/world.h"
+#include "storage/record_format.h"
+#include "storage/segment_log.h"
+#include "storage/snapshot_store.h"
 
 namespace paxcron::sim {
 namespace {
@@ -13,6 +16,7 @@ namespace {
 using paxos::pb::Entry;
 
 constexpr int64_t kWritebackIntervalUs = 200'000;  // ack-before-persist: page cache flush period
+constexpr const char* kDataDir = "/data";          // on each node's simulated disk
 
 const char* MessageType(const paxos::pb::Envelope& m) {
   using E = paxos::pb::Envelope;
@@ -67,8 +71,83 @@ paxos::Now World::NowOf(Node& n) {
   return paxos::Now{n.clock.Mono(now_us_), n.clock.Wall(now_us_, clock_rng_)};
 }
 
-std::unique_ptr<paxos::Replica> World::NewReplica(Node& n) {
-  return std::make_unique<paxos::Replica>(n.config, node_rng_.Next(), n.durable, NowOf(n));
+std::unique_ptr<paxos::Replica> World::NewReplica(Node& n, const paxos::DurableState& durable) {
+  return std::make_unique<paxos::Replica>(n.config, node_rng_.Next(), durable, NowOf(n));
+}
+
+bool World::StartFromDisk(Node& n) {
+  PAXCRON_ASSERT(n.store == nullptr);
+  storage::NodeStoreOptions store_options;
+  store_options.log.segment_bytes = options_.segment_bytes;
+  storage::RecoveredState recovered;
+  Result<std::unique_ptr<storage::NodeStore>> store =
+      storage::NodeStore::Open(*n.fs, kDataDir, store_options, &recovered);
+  if (!store.ok()) {
+    // Never a guess: the node refuses to start and stays down, like a real one would.
+    n.broken = true;
+    ++stats_.disk_damage_found;
+    trace_->Emitf(now_us_, n.id, "disk_damage", ",\"error\":{}",
+                  JsonString(store.status().message()));
+    return false;
+  }
+  n.store = std::move(store.value());
+  for (const std::string& w : recovered.warnings) {
+    ++stats_.torn_tails;
+    trace_->Emitf(now_us_, n.id, "torn_tail", ",\"warning\":{}", JsonString(w));
+  }
+  if (recovered.snapshot) LoadOwnSnapshot(n, *recovered.snapshot);
+  n.replica = NewReplica(n, recovered.durable);
+  return true;
+}
+
+void World::DamageDisk(const FaultEvent& f) {
+  PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
+  Node& n = nodes_[f.node];
+  const std::string prefix = std::string(kDataDir) + "/";
+  std::vector<std::string> names;
+  uint64_t last_segment = 0;
+  for (const std::string& path : n.fs->DurableNames()) {
+    if (!path.starts_with(prefix)) continue;
+    const std::string_view name = std::string_view(path).substr(prefix.size());
+    // The files that hold state (temporary files hold none yet).
+    if (storage::ParseSegmentName(name) != 0 || name == "meta" ||
+        storage::ParseSnapshotFileName(name) != 0) {
+      names.push_back(path);
+    }
+    last_segment = std::max(last_segment, storage::ParseSegmentName(name));
+  }
+  // Each file with the bytes a flip may hit: all of it, except the last record of the segment
+  // being appended to, which no framing can tell apart from a torn append (a real disk's own
+  // sector checksums are what guard it).
+  std::vector<std::pair<std::string, uint64_t>> targets;
+  for (const std::string& path : names) {
+    Result<std::string> bytes = n.fs->DurableContents(path);
+    PAXCRON_ASSERT(bytes.ok());
+    uint64_t limit = bytes.value().size();
+    if (storage::ParseSegmentName(std::string_view(path).substr(prefix.size())) == last_segment) {
+      const storage::SegmentScan scan = storage::ScanSegment(bytes.value(), path);
+      limit = scan.records.empty()
+                  ? 0
+                  : scan.valid_bytes - storage::kRecordHeaderBytes - scan.records.back().size();
+    }
+    if (limit > 0) targets.emplace_back(path, limit);
+  }
+  if (targets.empty()) return;
+  const auto& [path, limit] = targets[f.mask % targets.size()];
+  const uint64_t offset = (f.mask >> 20) % limit;
+  const Status st = n.fs->CorruptByte(path, offset);
+  PAXCRON_ASSERT(st.ok());
+  ++stats_.disk_flips;
+  trace_->Emitf(now_us_, n.id, "disk_flip", ",\"file\":{},\"offset\":{}", JsonString(path), offset);
+}
+
+void World::NoteStorageSize(Node& n) {
+  const storage::PaxosStore& p = n.store->paxos();
+  stats_.peak_log_bytes = std::max(stats_.peak_log_bytes, p.log().total_bytes());
+  stats_.peak_log_slots =
+      std::max(stats_.peak_log_slots,
+               p.last_slot().value - std::min(p.last_slot().value, p.compacted_through().value));
+  stats_.peak_snapshot_bytes = std::max(stats_.peak_snapshot_bytes, n.store->snapshot_file_bytes());
 }
 
 void World::Pump(Node& n) {
@@ -103,12 +182,15 @@ void World::ProcessReady(Node& n, paxos::Ready& ready) {
       for (auto& m : ready.messages) SendMessage(m);
       for (const auto& c : ready.committed) ApplyCommitted(n, c, false);
     } else {
-      // One fsync for the whole batch, after any still in flight (group commit). Output with
+      // The writes go to the disk now (volatile: a crash may lose or tear them); one fsync for
+      // the whole batch completes later, after any still in flight (group commit). Output with
       // nothing to write still waits for earlier writes: its replies may restate them.
+      const Status staged = n.store->Stage(ready.persist);
+      PAXCRON_ASSERT(staged.ok());
+      NoteStorageSize(n);
       const int64_t start = n.disk.empty() ? now_us_ : std::max(now_us_, n.disk.back().done_us);
       const int64_t done = start + (ready.persist.empty() ? 0 : disk_rng_.RangeSigned(100, 1'000));
-      n.disk.push_back(DiskBatch{done, std::move(ready.persist), std::move(ready.messages),
-                                 std::move(ready.committed)});
+      n.disk.push_back(DiskBatch{done, std::move(ready.messages), std::move(ready.committed)});
       Schedule(done, Event::Kind::kDiskDone, n.id, 0);
     }
   } else {
@@ -171,8 +253,14 @@ void World::ApplyCommitted(Node& n, const paxos::Committed& c, bool traced) {
   }
 }
 
+uint32_t World::LiveNodes() const {
+  uint32_t live = 0;
+  for (uint32_t i = 1; i <= options_.nodes; ++i) live += nodes_[i].broken ? 0 : 1;
+  return live;
+}
+
 void World::CountProbeApplied(uint64_t probe_id) {
-  if (++probe_applied_[probe_id] == options_.nodes && stats_.liveness_us < 0) {
+  if (++probe_applied_[probe_id] == LiveNodes() && stats_.liveness_us < 0) {
     stats_.liveness_us = now_us_ - liveness_start_us_;
     done_ = !cron();  // a cron run goes on until it has settled
   }
@@ -180,7 +268,8 @@ void World::CountProbeApplied(uint64_t probe_id) {
 
 void World::FlushWriteback(Node& n) {
   while (!n.writeback.empty() && n.writeback.front().first <= now_us_) {
-    n.durable.Apply(n.writeback.front().second);
+    const Status written = n.store->Write({n.writeback.front().second});
+    PAXCRON_ASSERT(written.ok());
     n.writeback.pop_front();
   }
 }
@@ -234,7 +323,8 @@ void World::Crash(Node& n) {
   // Whatever was not yet fsynced is gone, and so are the replies that waited for it.
   n.writeback.clear();
   n.disk.clear();
-  n.staging.clear();
+  n.store.reset();
+  n.fs->Crash(disk_rng_);
   checkers_.OnCrash(n.id, n.applied);
   n.up = false;
   ++n.incarnation;
@@ -249,15 +339,14 @@ void World::Crash(Node& n) {
 }
 
 void World::Restart(Node& n) {
-  PAXCRON_ASSERT(!n.up);
-  n.up = true;
+  PAXCRON_ASSERT(!n.up && !n.broken);
   n.applied = 0;
   n.checksum = kFnvOffset;
   n.applied_stamp_us = 0;
   trace_->Emit(now_us_, n.id, "restart");
   if (cron()) ResetCron(n);  // rebuilt from the snapshot and the log the replica re-delivers
-  LoadOwnSnapshot(n);
-  n.replica = NewReplica(n);
+  if (!StartFromDisk(n)) return;
+  n.up = true;
   Pump(n);  // re-applies every chosen value found on disk after the snapshot
   checkers_.OnRecovered(now_us_, n.id, n.applied, n.checksum);
   NoteHealth();

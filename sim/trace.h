@@ -13,6 +13,9 @@
 
 namespace paxcron::sim {
 
+// `s` as a quoted JSON string (quotes, backslashes and control characters escaped).
+std::string JsonString(std::string_view s);
+
 class Trace {
  public:
   Trace() = default;

@@ -13,6 +13,8 @@ namespace {
 
 constexpr uint64_t kProbeBit = 1ull << 63;  // command ids of liveness probes
 constexpr int64_t kProbeIntervalUs = 200'000;
+// skip-fsync: how often the kernel writes dirty pages back (Linux: dirty_writeback_centisecs).
+constexpr int64_t kWritebackIntervalUs = 5'000'000;
 
 }  // namespace
 
@@ -44,6 +46,8 @@ World::World(const SimOptions& options, FaultPlan plan, Trace* trace)
     n.config.drift_bound_ppm = options.drift_bound_ppm;
     n.config.bugs = options.bugs.core;
     n.checksum = kFnvOffset;
+    n.fs = std::make_unique<storage::MemFileSystem>();
+    n.fs->set_ignore_syncs(options.bugs.skip_fsync);
   }
 }
 
@@ -62,10 +66,12 @@ RunResult World::Run() {
   for (uint32_t i = 1; i <= options_.nodes; ++i) {
     Node& n = nodes_[i];
     if (cron()) ResetCron(n);
-    n.replica = NewReplica(n);
+    const bool started = StartFromDisk(n);  // an empty disk
+    PAXCRON_ASSERT(started);
     Pump(n);
   }
   NoteHealth();
+  if (options_.bugs.skip_fsync) Schedule(kWritebackIntervalUs, Event::Kind::kWriteback, 0, 0);
   for (size_t i = 0; i < plan_.events.size(); ++i) {
     Schedule(plan_.events[i].at_us, Event::Kind::kFault, 0, i);
   }
@@ -146,7 +152,8 @@ void World::Dispatch(const Event& e) {
       PAXCRON_ASSERT(!n->disk.empty() && n->disk.front().done_us <= now_us_);
       DiskBatch batch = std::move(n->disk.front());
       n->disk.pop_front();
-      for (const auto& op : batch.ops) n->durable.Apply(op);
+      const Status synced = n->store->Sync();
+      PAXCRON_ASSERT(synced.ok());
       for (const auto& m : batch.messages) SendMessage(m);
       for (const auto& c : batch.committed) ApplyCommitted(*n, c, true);
       // The replica may have new output (a compaction after a snapshot), and the cron leader
@@ -165,7 +172,7 @@ void World::Dispatch(const Event& e) {
       }
       return;
     case Event::Kind::kRestart:
-      if (n->up || e.arg != n->incarnation || liveness_phase_) return;
+      if (n->up || n->broken || e.arg != n->incarnation || liveness_phase_) return;
       Restart(*n);
       return;
     case Event::Kind::kClient: {
@@ -179,8 +186,13 @@ void World::Dispatch(const Event& e) {
       StartLiveness();
       return;
     case Event::Kind::kProbe: {
-      Node& target = nodes_[1 + (probe_seq_ % options_.nodes)];
-      SubmitCommand(target, true);
+      // Round robin over the nodes that are up (a node broken by disk damage never is).
+      for (uint32_t i = 0; i < options_.nodes; ++i) {
+        Node& target = nodes_[1 + ((probe_seq_ + i) % options_.nodes)];
+        if (!target.up) continue;
+        SubmitCommand(target, true);
+        break;
+      }
       Schedule(now_us_ + kProbeIntervalUs, Event::Kind::kProbe, 0, 0);
       return;
     }
@@ -206,6 +218,11 @@ void World::Dispatch(const Event& e) {
     case Event::Kind::kHealth:
       NoteHealth();
       return;
+    case Event::Kind::kWriteback:
+      // skip-fsync: nothing is durable until the kernel writes dirty pages back on its own.
+      for (uint32_t i = 1; i <= options_.nodes; ++i) nodes_[i].fs->Writeback();
+      Schedule(now_us_ + kWritebackIntervalUs, Event::Kind::kWriteback, 0, 0);
+      return;
     case Event::Kind::kSettled:
       FinalCronChecks();
       done_ = true;
@@ -216,7 +233,7 @@ void World::Dispatch(const Event& e) {
           now_us_, false,
           fmt::format("after healing at t={}us with every node up and connected, "
                       "no new proposal was applied by all {} nodes within {}us",
-                      liveness_start_us_, options_.nodes, options_.liveness_bound_us));
+                      liveness_start_us_, LiveNodes(), options_.liveness_bound_us));
       return;
   }
 }
@@ -241,7 +258,7 @@ void World::StartLiveness() {
   network_.HealAll();
   network_.conditions() = LinkConditions{};
   for (uint32_t i = 1; i <= options_.nodes; ++i) {
-    if (!nodes_[i].up) Restart(nodes_[i]);
+    if (!nodes_[i].up && !nodes_[i].broken) Restart(nodes_[i]);
   }
   NoteHealth();
   Schedule(now_us_, Event::Kind::kProbe, 0, 0);
@@ -324,6 +341,9 @@ void World::ApplyFault(const FaultEvent& f) {
       Schedule(nodes_[target].paused_until_us, Event::Kind::kHealth, 0, 0);
       return;
     }
+    case FaultEvent::Kind::kDiskFlip:
+      DamageDisk(f);
+      return;
     case FaultEvent::Kind::kClockStep:
       PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
       nodes_[f.node].clock.StepWall(f.delta_us);

@@ -28,6 +28,8 @@
 #include "sim/options.h"
 #include "sim/sim.pb.h"
 #include "sim/trace.h"
+#include "storage/mem_file_system.h"
+#include "storage/node_store.h"
 #include "tz/zone_cache.h"
 
 namespace paxcron::sim {
@@ -51,6 +53,13 @@ struct RunStats {
   // Snapshots.
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;  // fetched from a peer
+  // Storage (every node writes through the storage engine onto its simulated disk).
+  uint64_t peak_log_bytes = 0;       // the largest write-ahead log on any node
+  uint64_t peak_log_slots = 0;       // ... in slots above its compaction point
+  uint64_t peak_snapshot_bytes = 0;  // the largest snapshot file
+  uint64_t torn_tails = 0;           // torn last records truncated at restarts
+  uint64_t disk_flips = 0;           // bits flipped on durable data (--faults disk)
+  uint64_t disk_damage_found = 0;    // restarts refused for damage (each breaks a node)
   // Lateness of scheduled (not manual) starts, on the launching leader's clock (lateness.cc).
   uint64_t late_checked_full = 0;      // starts judged against the steady bound
   uint64_t late_checked_majority = 0;  // starts judged against the failover bound
@@ -96,7 +105,8 @@ class World {
       kRpcTimeout,
       kSchedulerUp,
       kSettled,
-      kHealth  // a pause ends: the world's health may change
+      kHealth,    // a pause ends: the world's health may change
+      kWriteback  // skip-fsync: the kernel flushes every node's dirty pages
     };
     int64_t t_us;
     uint64_t seq;
@@ -107,9 +117,9 @@ class World {
     std::shared_ptr<const paxos::pb::Envelope> message;
     bool operator>(const Event& o) const { return t_us != o.t_us ? t_us > o.t_us : seq > o.seq; }
   };
+  // Output waiting for the fsync of a batch of writes already staged in the node's store.
   struct DiskBatch {
     int64_t done_us;
-    std::vector<paxos::PersistOp> ops;
     std::vector<paxos::Outgoing> messages;
     std::vector<paxos::Committed> committed;
   };
@@ -120,7 +130,11 @@ class World {
     NodeClock clock;
     paxos::Config config;
     std::unique_ptr<paxos::Replica> replica;
-    paxos::DurableState durable;
+    // The node's simulated disk (it outlives crashes) and the storage engine on it (rebuilt from
+    // the disk at each restart). A node whose disk turns out damaged stays down: `broken`.
+    std::unique_ptr<storage::MemFileSystem> fs;
+    std::unique_ptr<storage::NodeStore> store;
+    bool broken = false;
     std::deque<DiskBatch> disk;                                  // FIFO, in-order completion
     std::deque<std::pair<int64_t, paxos::PersistOp>> writeback;  // ack-before-persist only
     int64_t wakeup_at_us = -1;
@@ -135,12 +149,8 @@ class World {
     std::unique_ptr<cron::CronStateMachine> sm;
     std::unique_ptr<cron::CronLeader> leader;
     int64_t cron_tick_at_us = -1;
-    int64_t paused_until_us = -1;  // a paused node handles nothing before then
-    // Snapshots: the durable bytes (written atomically with durable.snapshot_slot), the bytes
-    // of a peer's snapshot being received, and the stamp of the last applied entry.
-    std::string snapshot;
-    std::string staging;
-    uint64_t applied_stamp_us = 0;
+    int64_t paused_until_us = -1;   // a paused node handles nothing before then
+    uint64_t applied_stamp_us = 0;  // of the last applied entry, for snapshots
   };
   // A request to the datacenter scheduler, in flight.
   struct Rpc {
@@ -179,13 +189,19 @@ class World {
   void EndTrackedLease(Node& n, const char* reason);
   void Crash(Node& n);
   void Restart(Node& n);
-  std::unique_ptr<paxos::Replica> NewReplica(Node& n);
+  std::unique_ptr<paxos::Replica> NewReplica(Node& n, const paxos::DurableState& durable);
   void HandleReady(Node& n);
   void ProcessReady(Node& n, paxos::Ready& ready);
 
   // sim_snapshot.cc: snapshots of a node's state machine, compaction and snapshot transfer.
   void MaybeTakeSnapshot(Node& n);
-  void LoadOwnSnapshot(Node& n);  // from its durable snapshot bytes
+  // Opens the node's store on its disk, loads its snapshot and starts its replica; false when
+  // the disk is damaged (the node is then broken).
+  bool StartFromDisk(Node& n);
+  void LoadOwnSnapshot(Node& n, const storage::Snapshot& snapshot);
+  void NoteStorageSize(Node& n);
+  void DamageDisk(const FaultEvent& f);
+  uint32_t LiveNodes() const;  // nodes not broken
   void LoadNodeSnapshot(Node& n, const pb::NodeSnapshot& snapshot);
   // True when the replica was called (it has new output).
   bool HandleSnapshotIo(Node& n, paxos::Ready& ready);

@@ -29,6 +29,10 @@ class FileSystem {
   // SyncDir of its directory).
   virtual Result<std::unique_ptr<AppendableFile>> OpenAppendable(const std::string& path) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Up to `max_bytes` from `offset` (fewer at the end of the file, none beyond it): a snapshot
+  // is served to a peer chunk by chunk without reading it whole.
+  virtual Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                        uint64_t max_bytes) = 0;
   // Replaces `to` by `from`; durable only after SyncDir.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Remove(const std::string& path) = 0;

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "common/assert.h"
+
 namespace paxcron::storage {
 namespace {
 
@@ -28,6 +32,7 @@ class MemAppendableFile final : public AppendableFile {
   Status Sync() override {
     auto it = fs_->inodes_.find(inode_);
     if (it == fs_->inodes_.end()) return Status::Error("sync: the file was lost in a crash");
+    if (fs_->ignore_syncs_) return Status::Ok();
     it->second.durable += it->second.pending;
     it->second.pending.clear();
     return Status::Ok();
@@ -58,6 +63,23 @@ Result<std::string> MemFileSystem::ReadFile(const std::string& path) {
   return node.durable + node.pending;
 }
 
+Result<std::string> MemFileSystem::ReadRange(const std::string& path, uint64_t offset,
+                                             uint64_t max_bytes) {
+  auto it = names_.find(path);
+  if (it == names_.end()) return NoSuchFile("read", path);
+  const Inode& node = inodes_.at(it->second);
+  std::string out;
+  if (offset < node.durable.size()) out = node.durable.substr(offset, max_bytes);
+  if (out.size() < max_bytes) {
+    const uint64_t at = std::max(offset, static_cast<uint64_t>(node.durable.size()));
+    const uint64_t pending_at = at - node.durable.size();
+    if (pending_at < node.pending.size()) {
+      out += node.pending.substr(pending_at, max_bytes - out.size());
+    }
+  }
+  return out;
+}
+
 Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
   auto it = names_.find(from);
   if (it == names_.end()) return NoSuchFile("rename", from);
@@ -84,6 +106,7 @@ Status MemFileSystem::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status MemFileSystem::SyncDir(const std::string& dir) {
+  if (ignore_syncs_) return Status::Ok();
   // The directory's entries become what a crash leaves.
   for (auto it = durable_names_.begin(); it != durable_names_.end();) {
     it = DirOf(it->first) == dir ? durable_names_.erase(it) : std::next(it);
@@ -127,6 +150,28 @@ Status MemFileSystem::CorruptByte(const std::string& path, uint64_t offset) {
   if (offset >= node.durable.size()) return Status::Error("corrupt: offset beyond durable data");
   node.durable[offset] = static_cast<char>(node.durable[offset] ^ 0x10);
   return Status::Ok();
+}
+
+void MemFileSystem::Writeback() {
+  for (auto& [inode, node] : inodes_) {
+    node.durable += node.pending;
+    node.pending.clear();
+  }
+  durable_names_ = names_;
+}
+
+std::vector<std::string> MemFileSystem::DurableNames() const {
+  std::vector<std::string> out;
+  for (const auto& [name, inode] : durable_names_) out.push_back(name);
+  return out;
+}
+
+Result<std::string> MemFileSystem::DurableContents(const std::string& path) const {
+  auto it = durable_names_.find(path);
+  if (it == durable_names_.end()) return NoSuchFile("read", path);
+  auto node = inodes_.find(it->second);
+  PAXCRON_ASSERT(node != inodes_.end());
+  return node->second.durable;
 }
 
 }  // namespace paxcron::storage

@@ -22,6 +22,8 @@ class MemFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<AppendableFile>> OpenAppendable(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override;
+  Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                uint64_t max_bytes) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;
@@ -34,6 +36,16 @@ class MemFileSystem final : public FileSystem {
   void Crash(Prng& rng);
   // Flips one bit of a file's durable contents (a damaged disk), for tests of recovery.
   Status CorruptByte(const std::string& path, uint64_t offset);
+  // The names that would survive a crash now, and a file's durable contents.
+  std::vector<std::string> DurableNames() const;
+  Result<std::string> DurableContents(const std::string& path) const;
+
+  // A disk (or a driver) that acknowledges fsync without doing it: Sync() and SyncDir() change
+  // nothing, and only Writeback() (the kernel's periodic flush of dirty pages) makes data and
+  // names durable. The simulator's `skip-fsync` bug.
+  void set_ignore_syncs(bool ignore) { ignore_syncs_ = ignore; }
+  bool ignore_syncs() const { return ignore_syncs_; }
+  void Writeback();
 
  private:
   struct Inode {
@@ -46,6 +58,7 @@ class MemFileSystem final : public FileSystem {
   std::map<std::string, uint64_t> names_;          // what a reader sees now
   std::map<std::string, uint64_t> durable_names_;  // what survives a crash
   uint64_t next_inode_ = 1;
+  bool ignore_syncs_ = false;
 };
 
 }  // namespace paxcron::storage

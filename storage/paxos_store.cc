@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "paxos/ballot.h"
 #include "storage/record_format.h"
 #include "storage/storage.pb.h"
@@ -71,6 +73,7 @@ Result<std::unique_ptr<PaxosStore>> PaxosStore::Open(FileSystem& fs, std::string
         op.slot = paxos::Slot(r.slot());
         op.entry = std::make_shared<const paxos::pb::Entry>(r.entry());
         durable->Apply(op);
+        store->last_slot_ = std::max(store->last_slot_, op.slot);
       },
       warnings);
   if (!log.ok()) return log.status();
@@ -89,6 +92,11 @@ Status PaxosStore::WriteMeta() {
 }
 
 Status PaxosStore::Write(const std::vector<paxos::PersistOp>& ops) {
+  if (Status s = Stage(ops); !s.ok()) return s;
+  return Sync();
+}
+
+Status PaxosStore::Stage(const std::vector<paxos::PersistOp>& ops) {
   for (const paxos::PersistOp& op : ops) {
     switch (op.kind) {
       case paxos::PersistOp::Kind::kPromise:
@@ -105,6 +113,7 @@ Status PaxosStore::Write(const std::vector<paxos::PersistOp>& ops) {
         *r.mutable_entry() = *op.entry;
         r.set_chosen(op.kind == paxos::PersistOp::Kind::kChosen);
         if (Status s = log_->Append(op.slot.value, r.SerializeAsString()); !s.ok()) return s;
+        last_slot_ = std::max(last_slot_, op.slot);
         break;
       }
       case paxos::PersistOp::Kind::kCompact:
@@ -118,7 +127,7 @@ Status PaxosStore::Write(const std::vector<paxos::PersistOp>& ops) {
         break;
     }
   }
-  return log_->Sync();  // group commit: one fdatasync for every record of this batch
+  return Status::Ok();
 }
 
 }  // namespace paxcron::storage

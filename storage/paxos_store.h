@@ -35,9 +35,18 @@ class PaxosStore {
                                                   paxos::DurableState* durable,
                                                   std::vector<std::string>* warnings);
 
+  // Stage() writes the ops in order but leaves the log's last appends volatile (a promise and a
+  // compaction point are durable at once: the metadata file is replaced atomically); Sync()
+  // makes them durable with one fdatasync, however many batches were staged (group commit).
+  // Write() is both: durable on return.
+  Status Stage(const std::vector<paxos::PersistOp>& ops);
+  Status Sync() { return log_->Sync(); }
   Status Write(const std::vector<paxos::PersistOp>& ops);
 
   const SegmentLog& log() const { return *log_; }
+  paxos::Slot compacted_through() const { return compacted_through_; }
+  // The highest slot with a record in the log (0: none since the compaction point).
+  paxos::Slot last_slot() const { return last_slot_; }
 
  private:
   PaxosStore(FileSystem& fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
@@ -48,6 +57,7 @@ class PaxosStore {
   std::unique_ptr<SegmentLog> log_;
   paxos::Ballot promised_;
   paxos::Slot compacted_through_;
+  paxos::Slot last_slot_;
 };
 
 }  // namespace paxcron::storage

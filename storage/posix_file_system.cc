@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 namespace paxcron::storage {
 namespace {
@@ -52,12 +53,18 @@ Result<std::unique_ptr<AppendableFile>> PosixFileSystem::OpenAppendable(const st
 }
 
 Result<std::string> PosixFileSystem::ReadFile(const std::string& path) {
+  return ReadRange(path, 0, std::numeric_limits<uint64_t>::max());
+}
+
+Result<std::string> PosixFileSystem::ReadRange(const std::string& path, uint64_t offset,
+                                               uint64_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);
   std::string out;
   char buf[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+  while (out.size() < max_bytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, max_bytes - out.size()));
+    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(offset + out.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       Status s = Errno("read", path);

@@ -9,6 +9,8 @@ class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<AppendableFile>> OpenAppendable(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override;
+  Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                uint64_t max_bytes) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Status Truncate(const std::string& path, uint64_t size) override;

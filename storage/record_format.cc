@@ -7,28 +7,56 @@
 #include "storage/crc32c.h"
 
 namespace paxcron::storage {
+namespace {
+
+uint32_t HeaderCrc(std::string_view first8) { return Crc32c(first8) ^ 0xa282ead8u; }
+
+bool AllZero(std::string_view bytes) {
+  for (char c : bytes) {
+    if (c != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void AppendRecord(std::string_view payload, std::string& out) {
   PAXCRON_ASSERT(payload.size() <= kRecordMaxBytes);
+  const size_t at = out.size();
   PutLittleEndian(static_cast<uint32_t>(payload.size()), out);
   PutLittleEndian(Crc32c(payload), out);
+  PutLittleEndian(HeaderCrc(std::string_view(out).substr(at, 8)), out);
   out.append(payload);
 }
 
 SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
   SegmentScan scan;
   uint64_t at = 0;
+  auto torn = [&](std::string what) {
+    scan.end = SegmentScan::End::kTorn;
+    scan.error = fmt::format("{}: offset {}: {} (a torn append); the last {} bytes are dropped",
+                             file, at, what, bytes.size() - at);
+  };
   while (at < bytes.size()) {
     const uint64_t left = bytes.size() - at;
     if (left < kRecordHeaderBytes) {
-      scan.end = SegmentScan::End::kTorn;
-      scan.error = fmt::format(
-          "{}: offset {}: a record header cut short by the end of the file "
-          "(a torn append); the last {} bytes are dropped",
-          file, at, left);
+      torn("a record header cut short by the end of the file");
       break;
     }
-    const uint32_t length = GetLittleEndian<uint32_t>(bytes.substr(at, 4));
-    const uint32_t crc = GetLittleEndian<uint32_t>(bytes.substr(at + 4, 4));
+    const std::string_view header = bytes.substr(at, kRecordHeaderBytes);
+    const uint32_t length = GetLittleEndian<uint32_t>(header.substr(0, 4));
+    const uint32_t crc = GetLittleEndian<uint32_t>(header.substr(4, 4));
+    if (GetLittleEndian<uint32_t>(header.substr(8, 4)) != HeaderCrc(header.substr(0, 8))) {
+      if (AllZero(bytes.substr(at))) {
+        torn("a zero-filled tail");
+      } else {
+        scan.end = SegmentScan::End::kCorrupt;
+        scan.error = fmt::format(
+            "{}: offset {}: record header CRC mismatch (length field {}): the file is damaged",
+            file, at, length);
+      }
+      break;
+    }
     if (length > kRecordMaxBytes) {
       scan.end = SegmentScan::End::kCorrupt;
       scan.error = fmt::format("{}: offset {}: record length {} exceeds the limit {}", file, at,
@@ -36,25 +64,20 @@ SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
       break;
     }
     if (left - kRecordHeaderBytes < length) {
-      scan.end = SegmentScan::End::kTorn;
-      scan.error = fmt::format(
-          "{}: offset {}: a record of {} bytes cut short by the end of the "
-          "file (a torn append); the last {} bytes are dropped",
-          file, at, length, left);
+      torn(fmt::format("a record of {} bytes cut short by the end of the file", length));
       break;
     }
     const std::string_view payload = bytes.substr(at + kRecordHeaderBytes, length);
     if (Crc32c(payload) != crc) {
-      const bool last = at + kRecordHeaderBytes + length == bytes.size();
-      scan.end = last ? SegmentScan::End::kTorn : SegmentScan::End::kCorrupt;
-      scan.error = last ? fmt::format(
-                              "{}: offset {}: the last record fails its CRC (a torn append); its "
-                              "{} bytes are dropped",
-                              file, at, left)
-                        : fmt::format(
-                              "{}: offset {}: record CRC mismatch (stored {:08x}, computed "
-                              "{:08x}) with {} more bytes after it: the file is damaged",
-                              file, at, crc, Crc32c(payload), left - kRecordHeaderBytes - length);
+      if (at + kRecordHeaderBytes + length == bytes.size()) {
+        torn("the last record fails its CRC");
+      } else {
+        scan.end = SegmentScan::End::kCorrupt;
+        scan.error = fmt::format(
+            "{}: offset {}: record CRC mismatch (stored {:08x}, computed {:08x}) with {} more "
+            "bytes after it: the file is damaged",
+            file, at, crc, Crc32c(payload), left - kRecordHeaderBytes - length);
+      }
       break;
     }
     scan.records.emplace_back(payload);

@@ -1,11 +1,15 @@
-// The framing of every record in a log segment: a 4-byte little-endian payload length, a 4-byte
-// little-endian CRC-32C of the payload, then the payload (a serialized Protobuf message).
+// The framing of every record in a log segment: a 12-byte header (the payload's length, the
+// payload's CRC-32C, and a CRC-32C of those 8 bytes, each 4 bytes little-endian), then the payload
+// (a serialized Protobuf message).
 //
-// Scanning a segment tells a crash apart from damage (issue "Durable state", section 1): a record
-// cut short by the end of the file, or a last record whose CRC fails and that ends exactly at the
-// end of the file, is a torn append (a crash mid-write): the caller truncates it, with a warning.
-// A CRC mismatch or an impossible length anywhere else is corruption: an error naming the file
-// and the byte offset, never a guess.
+// Scanning a segment tells a crash apart from damage (issue "Durable state", section 1). A torn
+// append (a crash mid-write) is: a header cut short by the end of the file; a valid header whose
+// payload is cut short by it; a last record whose payload CRC fails and that ends exactly at the
+// end of the file; or a tail of zero bytes (a file system that extended the file without its
+// data). The caller truncates it, with a warning. Anything else is corruption: an error naming
+// the file and the byte offset, never a guess. The header's own CRC is what makes this safe: a
+// flipped bit in a length could otherwise point past the end of the file and pass for a torn
+// append, silently dropping every record after it.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +19,7 @@
 
 namespace paxcron::storage {
 
-constexpr size_t kRecordHeaderBytes = 8;
+constexpr size_t kRecordHeaderBytes = 12;
 constexpr uint32_t kRecordMaxBytes = 64 * 1024 * 1024;  // a longer length is damage
 
 // Appends one framed record to `out`. REQUIRES: payload.size() <= kRecordMaxBytes.

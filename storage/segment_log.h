@@ -45,6 +45,11 @@ class SegmentLog {
   Status DropThrough(uint64_t through);
 
   size_t segment_count() const { return segments_.size(); }
+  uint64_t total_bytes() const {
+    uint64_t sum = 0;
+    for (const Segment& seg : segments_) sum += seg.bytes;
+    return sum;
+  }
   uint64_t appended_since_sync() const { return unsynced_; }
 
  private:

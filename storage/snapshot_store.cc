@@ -46,6 +46,7 @@ Result<Snapshot> DecodeSnapshotFile(std::string_view bytes, std::string_view fil
   Snapshot out;
   out.slot = header.slot();
   out.stamp_us = header.stamp_us();
+  out.file_bytes = bytes.size();
   uint64_t offset = kRecordHeaderBytes + scan.records[0].size();
   for (size_t i = 1; i < scan.records.size(); ++i) {
     pb::SnapshotData data;
@@ -64,12 +65,24 @@ Result<Snapshot> DecodeSnapshotFile(std::string_view bytes, std::string_view fil
   return out;
 }
 
-Status SnapshotStore::WriteTo(const std::string& dir, const Snapshot& snapshot,
-                              const std::string& bytes) {
-  if (Status s = fs_.CreateDir(dir); !s.ok()) return s;
-  if (Status s = WriteFileAtomically(fs_, dir, SnapshotFileName(snapshot.slot), bytes); !s.ok()) {
-    return s;
+std::string EncodeSnapshotFile(const Snapshot& snapshot) {
+  pb::SnapshotHeader header;
+  header.set_slot(snapshot.slot);
+  header.set_stamp_us(snapshot.stamp_us);
+  header.set_total_bytes(snapshot.data.size());
+  header.set_data_crc(Crc32c(snapshot.data));
+  std::string bytes;
+  bytes.reserve(snapshot.data.size() + snapshot.data.size() / kDataRecordBytes * 16 + 64);
+  AppendRecord(header.SerializeAsString(), bytes);
+  for (size_t at = 0; at < snapshot.data.size(); at += kDataRecordBytes) {
+    pb::SnapshotData data;
+    data.set_data(snapshot.data.substr(at, kDataRecordBytes));
+    AppendRecord(data.SerializeAsString(), bytes);
   }
+  return bytes;
+}
+
+Status SnapshotStore::Prune(const std::string& dir) {
   // Keep the newest few; a failed snapshot never got here, so older ones stay until then.
   Result<std::vector<uint64_t>> slots = ListSnapshotSlots(fs_, dir);
   if (!slots.ok()) return slots.status();
@@ -79,25 +92,34 @@ Status SnapshotStore::WriteTo(const std::string& dir, const Snapshot& snapshot,
   return fs_.SyncDir(dir);
 }
 
+Status SnapshotStore::WriteTo(const std::string& dir, uint64_t slot, const std::string& bytes) {
+  if (Status s = fs_.CreateDir(dir); !s.ok()) return s;
+  if (Status s = WriteFileAtomically(fs_, dir, SnapshotFileName(slot), bytes); !s.ok()) return s;
+  return Prune(dir);
+}
+
 Status SnapshotStore::Save(const Snapshot& snapshot) {
   if (snapshot.slot == 0) return Status::Error("a snapshot must cover at least slot 1");
-  pb::SnapshotHeader header;
-  header.set_slot(snapshot.slot);
-  header.set_stamp_us(snapshot.stamp_us);
-  header.set_total_bytes(snapshot.data.size());
-  header.set_data_crc(Crc32c(snapshot.data));
-  std::string bytes;
-  AppendRecord(header.SerializeAsString(), bytes);
-  for (size_t at = 0; at < snapshot.data.size(); at += kDataRecordBytes) {
-    pb::SnapshotData data;
-    data.set_data(snapshot.data.substr(at, kDataRecordBytes));
-    AppendRecord(data.SerializeAsString(), bytes);
-  }
-  if (Status s = WriteTo(dir_, snapshot, bytes); !s.ok()) return s;
+  const std::string bytes = EncodeSnapshotFile(snapshot);
+  if (Status s = WriteTo(dir_, snapshot.slot, bytes); !s.ok()) return s;
   if (!backup_dir_.empty()) {
-    if (Status s = WriteTo(backup_dir_, snapshot, bytes); !s.ok()) {
+    if (Status s = WriteTo(backup_dir_, snapshot.slot, bytes); !s.ok()) {
       return Status::Error("backup: " + s.message());
     }
+  }
+  return Status::Ok();
+}
+
+Status SnapshotStore::Adopt(const std::string& path, uint64_t slot) {
+  if (slot == 0) return Status::Error("a snapshot must cover at least slot 1");
+  const std::string final_path = dir_ + "/" + SnapshotFileName(slot);
+  if (Status s = fs_.Rename(path, final_path); !s.ok()) return s;
+  if (Status s = Prune(dir_); !s.ok()) return s;
+  if (backup_dir_.empty()) return Status::Ok();
+  Result<std::string> bytes = fs_.ReadFile(final_path);
+  if (!bytes.ok()) return bytes.status();
+  if (Status s = WriteTo(backup_dir_, slot, bytes.value()); !s.ok()) {
+    return Status::Error("backup: " + s.message());
   }
   return Status::Ok();
 }

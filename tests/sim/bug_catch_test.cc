@@ -38,7 +38,7 @@ TEST_P(BugCatch, CaughtWithin500Seeds) {
 
 INSTANTIATE_TEST_SUITE_P(Bugs, BugCatch,
                          ::testing::Values(BugCase{"no-phase1-recovery"},
-                                           BugCase{"ack-before-persist"},
+                                           BugCase{"ack-before-persist"}, BugCase{"skip-fsync"},
                                            BugCase{"lease-no-drift-margin"},
                                            BugCase{"no-lease-wait"}, BugCase{"small-quorum"}),
                          [](const ::testing::TestParamInfo<BugCase>& param_info) {

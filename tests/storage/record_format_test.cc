@@ -63,13 +63,31 @@ TEST(SegmentScan, ALastRecordWithABadCrcIsTornButDamageBeforeTheEndIsAnError) {
       << scan.error;
 }
 
-TEST(SegmentScan, AnImpossibleLengthIsDamage) {
-  std::string log = ThreeRecords();
-  log[kRecordHeaderBytes + 5 + 3] = '\x7f';  // the second record's length: about 2 GiB
-  const SegmentScan scan = ScanSegment(log, "log-7");
+TEST(SegmentScan, AFlippedLengthBitIsDamageNotATornTail) {
+  // Every bit of the second record's header, flipped: a longer length would point past the end
+  // of the file and, without the header's own CRC, pass for a torn append of the last record.
+  for (size_t byte = 0; byte < kRecordHeaderBytes; ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string log = ThreeRecords();
+      log[kRecordHeaderBytes + 5 + byte] ^= static_cast<char>(1 << bit);
+      const SegmentScan scan = ScanSegment(log, "log-7");
+      EXPECT_EQ(scan.end, SegmentScan::End::kCorrupt) << byte << ":" << bit;
+      EXPECT_EQ(scan.records.size(), 1u);
+      EXPECT_NE(scan.error.find("log-7: offset 17: record header CRC mismatch"), std::string::npos)
+          << scan.error;
+    }
+  }
+}
+
+TEST(SegmentScan, AZeroFilledTailIsTornButZerosBeforeDataAreDamage) {
+  std::string log = ThreeRecords() + std::string(100, '\0');
+  SegmentScan scan = ScanSegment(log, "log-1");
+  EXPECT_EQ(scan.end, SegmentScan::End::kTorn);
+  EXPECT_EQ(scan.records.size(), 3u);
+  EXPECT_NE(scan.error.find("zero-filled tail"), std::string::npos) << scan.error;
+  log = std::string(kRecordHeaderBytes, '\0') + ThreeRecords();
+  scan = ScanSegment(log, "log-1");
   EXPECT_EQ(scan.end, SegmentScan::End::kCorrupt);
-  EXPECT_EQ(scan.records.size(), 1u);
-  EXPECT_NE(scan.error.find("log-7: offset 13: record length"), std::string::npos) << scan.error;
 }
 
 }  // namespace
