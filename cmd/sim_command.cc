@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cmd/commands.h"
+#include "cron/job_spec.h"
 #include "sim/report.h"
 
 namespace paxcron::cmd {
@@ -121,6 +122,10 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<std::string> v = value();
       if (!v.ok()) return v.status();
       out.options.history_job = v.value();
+    } else if (flag == "--history-max") {
+      Result<uint64_t> n = number(1, cron::kHistoryMaxLimit);
+      if (!n.ok()) return n.status();
+      out.options.cron_history_max = static_cast<uint32_t>(n.value());
     } else if (flag == "--snapshot-every") {
       Result<uint64_t> n = number(0, 1'000'000'000);
       if (!n.ok()) return n.status();
@@ -148,7 +153,7 @@ void PrintSimHelp() {
       "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--threads N]\n"
       "                   [--intensity 1|2|3] [--proposals N] [--jobs N]\n"
       "                   [--scheduler named|fenced|plain] [--snapshot-every N]\n"
-      "                   [--history JOB]\n"
+      "                   [--history JOB] [--history-max N]\n"
       "\n"
       "Simulates a paxcron cluster on virtual time. Every seed runs a safety phase with the\n"
       "chosen faults for --duration, then a liveness phase (partitions healed, loss off, every\n"
@@ -192,6 +197,9 @@ void PrintSimHelp() {
       "  --history JOB      with --jobs: after each seed, print the job's replicated run history\n"
       "                     (job names are job000, job001, ...): last success, last failure,\n"
       "                     expected runs missing, every record kept\n"
+      "  --history-max N    with --jobs: each job keeps its last N finished runs (default: all,\n"
+      "                     up to 10000, so that the final check sees every run); what left\n"
+      "                     the history is checked against the scheduler only\n"
       "  --snapshot-every N each node snapshots its state every N applied slots and compacts\n"
       "                     its log, keeping N/4 slots for lagging peers; a peer behind that\n"
       "                     fetches the snapshot in chunks (default 1000; 0: never)\n"

@@ -11,7 +11,8 @@ Result<const ZoneRules*> UtcOnlyZones::Find(std::string_view name) const {
   return Status::Error(fmt::format("time zone '{}' is unknown here (only UTC is loaded)", name));
 }
 
-Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones) {
+Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones,
+                                   ScheduleCache* cache) {
   if (Status s = ValidateJobName(spec.name()); !s.ok()) return s;
   const std::string& job = spec.name();
   if (spec.command().size() > kCommandBytesMax) {
@@ -42,10 +43,17 @@ Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones) {
     if (!found.ok()) return Status::Error(fmt::format("job {}: {}", job, found.status().message()));
     zone = found.value();
   }
+  const bool cacheable = cache != nullptr && spec.schedule().find('?') == std::string::npos;
+  if (cacheable) {
+    if (auto it = cache->find(spec.schedule()); it != cache->end()) {
+      return CompiledJob{it->second, zone};
+    }
+  }
   Result<Schedule> schedule = Schedule::Parse(spec.schedule(), job);
   if (!schedule.ok()) {
     return Status::Error(fmt::format("job {}: schedule: {}", job, schedule.status().message()));
   }
+  if (cacheable) cache->emplace(spec.schedule(), schedule.value());
   return CompiledJob{schedule.value(), zone};
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "common/status.h"
@@ -40,7 +42,13 @@ struct CompiledJob {
   const ZoneRules* zone;
 };
 
-// Fills the policy defaults into `spec`, checks every field, and parses the schedule.
-Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones);
+// Schedules already parsed, by their text: a snapshot of a million jobs holds few distinct
+// schedules. Only schedules without '?' are kept (a '?' hashes the job's name).
+using ScheduleCache = std::map<std::string, Schedule, std::less<>>;
+
+// Fills the policy defaults into `spec`, checks every field, and parses the schedule (looking it
+// up in `cache` first, and adding it, when one is given).
+Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones,
+                                   ScheduleCache* cache = nullptr);
 
 }  // namespace paxcron::cron

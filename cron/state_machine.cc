@@ -372,16 +372,26 @@ pb::Snapshot CronStateMachine::TakeSnapshot() const {
 }
 
 Status CronStateMachine::LoadSnapshot(const pb::Snapshot& snapshot) {
+  pb::Snapshot copy = snapshot;
+  return LoadSnapshot(std::move(copy));
+}
+
+Status CronStateMachine::LoadSnapshot(pb::Snapshot&& snapshot) {
   std::map<std::string, Job, std::less<>> jobs;
-  for (const pb::JobState& state : snapshot.jobs()) {
-    pb::JobSpec spec = state.spec();
-    Result<CompiledJob> compiled = CompileJobSpec(spec, *zones_);
+  ScheduleCache schedules;
+  for (pb::JobState& state : *snapshot.mutable_jobs()) {
+    Result<CompiledJob> compiled = CompileJobSpec(*state.mutable_spec(), *zones_, &schedules);
     if (!compiled.ok()) return Status::Error("snapshot: " + compiled.status().message());
+    std::string name = state.spec().name();
     auto [it, inserted] =
-        jobs.emplace(spec.name(), Job{state, compiled.value().schedule, compiled.value().zone, {}});
-    if (!inserted) return Status::Error(fmt::format("snapshot: job {} appears twice", spec.name()));
-    for (const pb::RunRecord& r : state.history()) IndexRecord(it->second, r, +1);
-    for (const pb::RunRecord& r : state.open_runs()) IndexRecord(it->second, r, +1);
+        jobs.emplace(std::move(name),
+                     Job{std::move(state), compiled.value().schedule, compiled.value().zone, {}});
+    if (!inserted) {
+      return Status::Error(fmt::format("snapshot: job {} appears twice", it->first));
+    }
+    Job& job = it->second;
+    for (const pb::RunRecord& r : job.state.history()) IndexRecord(job, r, +1);
+    for (const pb::RunRecord& r : job.state.open_runs()) IndexRecord(job, r, +1);
   }
   jobs_ = std::move(jobs);
   cluster_time_us_ = snapshot.cluster_time_us();

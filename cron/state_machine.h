@@ -42,6 +42,9 @@ class CronStateMachine {
   pb::Snapshot TakeSnapshot() const;
   // Replaces the whole state. Bad snapshots (unknown zones, invalid specs) are rejected whole.
   Status LoadSnapshot(const pb::Snapshot& snapshot);
+  // The same, taking the snapshot's job states over instead of copying them (a million jobs
+  // load in a fraction of the time).
+  Status LoadSnapshot(pb::Snapshot&& snapshot);
 
   const pb::JobState* FindJob(std::string_view name) const;
   // The job's first scheduled time strictly after `after_s`. Errors: no such job, or none.

@@ -53,7 +53,9 @@ void World::InitCron() {
     spec.set_deadline_s(cron_rng_.Chance(300'000) ? cron_rng_.Range(5, 120) : 0);
     spec.set_overlap(static_cast<cron::pb::Overlap>(cron_rng_.Range(0, 1)));
     spec.set_on_unknown(static_cast<cron::pb::OnUnknown>(cron_rng_.Range(0, 1)));
-    spec.set_history_max(cron::kHistoryMaxLimit);  // the final check reads the whole history
+    // By default the final check reads the whole history; --history-max bounds it (long runs).
+    spec.set_history_max(options_.cron_history_max != 0 ? options_.cron_history_max
+                                                        : cron::kHistoryMaxLimit);
     if (cron_rng_.Chance(250'000)) {
       // A job that must run (a payroll): every scheduled time runs, late if need be.
       spec.set_missed(cron::pb::MISSED_ALL);

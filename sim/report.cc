@@ -22,11 +22,12 @@ std::string FormatResultLine(const RunResult& r) {
              "seed {}: ok slots={} msgs={} dropped={} crashes={} partitions={} elections={} "
              "leases={} "
              "liveness={:.3f}s snapshots={} installs={} log_peak={}B/{}slots snapshot_peak={}B "
-             "torn={} flips={} damaged={}",
+             "disk_peak={}B torn={} flips={} damaged={}",
              r.seed, s.slots_chosen, s.messages_sent, s.messages_dropped, s.crashes, s.partitions,
              s.elections_won, s.leases_started, static_cast<double>(s.liveness_us) / 1e6,
              s.snapshots_taken, s.snapshots_installed, s.peak_log_bytes, s.peak_log_slots,
-             s.peak_snapshot_bytes, s.torn_tails, s.disk_flips, s.disk_damage_found) +
+             s.peak_snapshot_bytes, s.peak_disk_bytes, s.torn_tails, s.disk_flips,
+             s.disk_damage_found) +
          (s.launch_rpcs > 0
               ? fmt::format(" runs_started={} runs_skipped={} launch_rpcs={} judged={}/{} "
                             "late_steady_max={:.3f}s late_failover_max={:.3f}s",
@@ -47,6 +48,9 @@ std::string ReplayCommand(const SimOptions& o, uint64_t seed) {
   if (o.proposals_per_sec != 100) cmd += fmt::format(" --proposals {}", o.proposals_per_sec);
   if (o.cron_jobs > 0) {
     cmd += fmt::format(" --jobs {} --scheduler {}", o.cron_jobs, SchedulerModeName(o.scheduler));
+    if (o.cron_history_max != 0 && o.cron_schedule.empty()) {
+      cmd += fmt::format(" --history-max {}", o.cron_history_max);
+    }
   }
   return cmd;
 }

@@ -148,6 +148,7 @@ void World::NoteStorageSize(Node& n) {
       std::max(stats_.peak_log_slots,
                p.last_slot().value - std::min(p.last_slot().value, p.compacted_through().value));
   stats_.peak_snapshot_bytes = std::max(stats_.peak_snapshot_bytes, n.store->snapshot_file_bytes());
+  stats_.peak_disk_bytes = std::max(stats_.peak_disk_bytes, n.fs->TotalBytes());
 }
 
 void World::Pump(Node& n) {

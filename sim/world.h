@@ -57,6 +57,7 @@ struct RunStats {
   uint64_t peak_log_bytes = 0;       // the largest write-ahead log on any node
   uint64_t peak_log_slots = 0;       // ... in slots above its compaction point
   uint64_t peak_snapshot_bytes = 0;  // the largest snapshot file
+  uint64_t peak_disk_bytes = 0;      // the fullest simulated disk (log, snapshots, metadata)
   uint64_t torn_tails = 0;           // torn last records truncated at restarts
   uint64_t disk_flips = 0;           // bits flipped on durable data (--faults disk)
   uint64_t disk_damage_found = 0;    // restarts refused for damage (each breaks a node)

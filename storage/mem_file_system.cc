@@ -134,7 +134,11 @@ void MemFileSystem::Crash(Prng& rng) {
   for (auto it = inodes_.begin(); it != inodes_.end();) {
     Inode& node = it->second;
     if (!node.pending.empty() && rng.Chance(500'000)) {
-      node.durable += node.pending.substr(0, rng.Range(0, node.pending.size()));  // torn
+      // Torn: a prefix of the appends reached the disk; sometimes the file's new size did too,
+      // the rest reading as zeros.
+      const size_t kept = rng.Range(0, node.pending.size());
+      node.durable += node.pending.substr(0, kept);
+      if (rng.Chance(250'000)) node.durable.append(node.pending.size() - kept, '\0');
     }
     node.pending.clear();
     bool named = false;
@@ -158,6 +162,15 @@ void MemFileSystem::Writeback() {
     node.pending.clear();
   }
   durable_names_ = names_;
+}
+
+uint64_t MemFileSystem::TotalBytes() const {
+  uint64_t sum = 0;
+  for (const auto& [name, inode] : names_) {
+    const Inode& node = inodes_.at(inode);
+    sum += node.durable.size() + node.pending.size();
+  }
+  return sum;
 }
 
 std::vector<std::string> MemFileSystem::DurableNames() const {

@@ -1,6 +1,7 @@
 // The simulated disk: files in memory with the failure semantics that matter for durability.
 //   - Appends are volatile until the file's Sync(); a crash loses them, except that it may keep
-//     a prefix of what was pending (a torn write: some pages reached the platter).
+//     a prefix of what was pending (a torn write: some pages reached the platter), sometimes
+//     followed by zeros up to the file's new size (the size reached the disk, the data did not).
 //   - Creating, renaming and removing names are volatile until SyncDir() of the directory; a
 //     crash restores the names as of the last SyncDir.
 // Deterministic: a crash draws from the Prng it is given. Truncate() is durable at once (a
@@ -46,6 +47,8 @@ class MemFileSystem final : public FileSystem {
   void set_ignore_syncs(bool ignore) { ignore_syncs_ = ignore; }
   bool ignore_syncs() const { return ignore_syncs_; }
   void Writeback();
+  // Bytes in every file a reader sees now (durable and pending): the disk's usage.
+  uint64_t TotalBytes() const;
 
  private:
   struct Inode {

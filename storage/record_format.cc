@@ -11,11 +11,11 @@ namespace {
 
 uint32_t HeaderCrc(std::string_view first8) { return Crc32c(first8) ^ 0xa282ead8u; }
 
-bool AllZero(std::string_view bytes) {
-  for (char c : bytes) {
-    if (c != 0) return false;
-  }
-  return true;
+// Where the file's trailing run of zero bytes starts (bytes.size(): no such run).
+uint64_t ZeroTailStart(std::string_view bytes) {
+  uint64_t at = bytes.size();
+  while (at > 0 && bytes[at - 1] == 0) --at;
+  return at;
 }
 
 }  // namespace
@@ -32,6 +32,10 @@ void AppendRecord(std::string_view payload, std::string& out) {
 SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
   SegmentScan scan;
   uint64_t at = 0;
+  // A crash can leave the file longer than the data that reached the disk, the rest reading as
+  // zeros (the size was updated, the data blocks were not). A record that fails its checks and
+  // whose end lies in that zero tail is torn, not damaged.
+  const uint64_t zero_tail = ZeroTailStart(bytes);
   auto torn = [&](std::string what) {
     scan.end = SegmentScan::End::kTorn;
     scan.error = fmt::format("{}: offset {}: {} (a torn append); the last {} bytes are dropped",
@@ -47,8 +51,8 @@ SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
     const uint32_t length = GetLittleEndian<uint32_t>(header.substr(0, 4));
     const uint32_t crc = GetLittleEndian<uint32_t>(header.substr(4, 4));
     if (GetLittleEndian<uint32_t>(header.substr(8, 4)) != HeaderCrc(header.substr(0, 8))) {
-      if (AllZero(bytes.substr(at))) {
-        torn("a zero-filled tail");
+      if (zero_tail < at + kRecordHeaderBytes) {
+        torn("a record header in a zero-filled tail");
       } else {
         scan.end = SegmentScan::End::kCorrupt;
         scan.error = fmt::format(
@@ -71,6 +75,8 @@ SegmentScan ScanSegment(std::string_view bytes, std::string_view file) {
     if (Crc32c(payload) != crc) {
       if (at + kRecordHeaderBytes + length == bytes.size()) {
         torn("the last record fails its CRC");
+      } else if (zero_tail < at + kRecordHeaderBytes + length) {
+        torn("a record ending in a zero-filled tail fails its CRC");
       } else {
         scan.end = SegmentScan::End::kCorrupt;
         scan.error = fmt::format(

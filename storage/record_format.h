@@ -5,11 +5,12 @@
 // Scanning a segment tells a crash apart from damage (issue "Durable state", section 1). A torn
 // append (a crash mid-write) is: a header cut short by the end of the file; a valid header whose
 // payload is cut short by it; a last record whose payload CRC fails and that ends exactly at the
-// end of the file; or a tail of zero bytes (a file system that extended the file without its
-// data). The caller truncates it, with a warning. Anything else is corruption: an error naming
-// the file and the byte offset, never a guess. The header's own CRC is what makes this safe: a
-// flipped bit in a length could otherwise point past the end of the file and pass for a torn
-// append, silently dropping every record after it.
+// end of the file; or a record failing its checks whose end lies in the file's trailing run of
+// zero bytes (a file system that extended the file without writing its data). The caller truncates
+// it, with a warning. Anything else is corruption: an error naming the file and the byte offset,
+// never a guess. The header's own CRC is what makes this safe: a flipped bit in a length could
+// otherwise point past the end of the file and pass for a torn append, silently dropping every
+// record after it.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "storage/crc32c.h"
 
 namespace paxcron::storage {
@@ -12,6 +14,20 @@ TEST(Crc32c, MatchesThePublishedCheckValue) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);  // Castagnoli's check value
   EXPECT_EQ(Crc32c(""), 0u);
   EXPECT_EQ(Crc32c("56789", Crc32c("1234")), Crc32c("123456789"));  // it continues
+  EXPECT_EQ(Crc32cTable("123456789"), 0xE3069283u);
+}
+
+TEST(Crc32c, TheCpuInstructionAndTheTableAgreeOnEveryLengthAndAlignment) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  for (size_t start = 0; start < 9; ++start) {
+    for (size_t len = 0; start + len <= data.size(); len += 1 + len / 8) {
+      const std::string_view piece = std::string_view(data).substr(start, len);
+      ASSERT_EQ(Crc32c(piece), Crc32cTable(piece)) << start << "+" << len;
+      ASSERT_EQ(Crc32c(piece, 0x12345678), Crc32cTable(piece, 0x12345678));
+    }
+  }
+  std::printf("Crc32c uses the %s\n", Crc32cIsHardware() ? "SSE4.2 instruction" : "table");
 }
 
 std::string ThreeRecords() {
@@ -85,6 +101,15 @@ TEST(SegmentScan, AZeroFilledTailIsTornButZerosBeforeDataAreDamage) {
   EXPECT_EQ(scan.end, SegmentScan::End::kTorn);
   EXPECT_EQ(scan.records.size(), 3u);
   EXPECT_NE(scan.error.find("zero-filled tail"), std::string::npos) << scan.error;
+  // The last record's data never reached the disk, only the file's new size: zeros from inside
+  // it to past its end.
+  log = ThreeRecords();
+  const size_t third = 2 * kRecordHeaderBytes + 5;  // where the third record starts
+  std::fill(log.begin() + third + kRecordHeaderBytes + 10, log.end(), '\0');
+  log += std::string(50, '\0');
+  scan = ScanSegment(log, "log-1");
+  EXPECT_EQ(scan.end, SegmentScan::End::kTorn) << scan.error;
+  EXPECT_EQ(scan.records.size(), 2u);
   log = std::string(kRecordHeaderBytes, '\0') + ThreeRecords();
   scan = ScanSegment(log, "log-1");
   EXPECT_EQ(scan.end, SegmentScan::End::kCorrupt);
