@@ -37,6 +37,10 @@ Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones,
     return Status::Error(
         fmt::format("job {}: deadline: {}s is longer than a year", job, spec.deadline_s()));
   }
+  if (spec.timeout_s() > kDeadlineMaxSeconds) {
+    return Status::Error(
+        fmt::format("job {}: timeout: {}s is longer than a year", job, spec.timeout_s()));
+  }
   const ZoneRules* zone = &FixedOffsetZone::Utc();
   if (!spec.time_zone().empty() && spec.time_zone() != "UTC") {
     Result<const ZoneRules*> found = zones.Find(spec.time_zone());

@@ -273,6 +273,7 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
       break;
     case pb::Command::kDeleteJob:
     case pb::Command::kPauseJob:
+    case pb::Command::kRunFinished:  // a process's exit changes nothing the loop decides on
     case pb::Command::OP_NOT_SET:
       break;  // stale heap entries are dropped when they come up
   }

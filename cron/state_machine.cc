@@ -9,6 +9,7 @@
 
 #include "common/hash.h"
 #include "cron/civil_time.h"
+#include "cron/history.h"
 #include "cron/run_name.h"
 
 namespace paxcron::cron {
@@ -75,6 +76,9 @@ Status CronStateMachine::Apply(const pb::Command& command, int64_t stamp_us) {
       break;
     case pb::Command::kBackfill:
       result = ApplyBackfill(command.backfill());
+      break;
+    case pb::Command::kRunFinished:
+      result = ApplyRunFinished(command.run_finished());
       break;
     case pb::Command::OP_NOT_SET:
       result = Status::Error("empty command");
@@ -251,6 +255,42 @@ Status CronStateMachine::ApplyLaunchEnd(const pb::LaunchEnd& m) {
     if (!r->manual()) s.set_expected_missing(s.expected_missing() + 1);
   }
   TrimHistory(job);
+  return Status::Ok();
+}
+
+Status CronStateMachine::ApplyRunFinished(const pb::RunFinished& m) {
+  Result<ParsedRunName> parsed = ParseRunName(m.run_name());
+  if (!parsed.ok()) return parsed.status();
+  Result<Job*> found = MutableJob(parsed.value().job);
+  if (!found.ok()) return found.status();
+  pb::JobState& s = found.value()->state;
+  if (m.exit().output_tail().size() > kOutputTailMax) {
+    return Status::Error(fmt::format("run {}: output tail of {} bytes, over {}", m.run_name(),
+                                     m.exit().output_tail().size(), kOutputTailMax));
+  }
+  // Usually a recent run: search from the newest. The launch's end may be applied before or
+  // after the process's; a run that was never started has no process to report on.
+  auto find = [&](auto* runs) -> pb::RunRecord* {
+    for (int i = runs->size() - 1; i >= 0; --i) {
+      if (runs->Get(i).run_name() == m.run_name()) return runs->Mutable(i);
+    }
+    return nullptr;
+  };
+  pb::RunRecord* r = find(s.mutable_open_runs());
+  if (r == nullptr) r = find(s.mutable_history());
+  if (r == nullptr) {
+    return Status::Error(fmt::format("run {}: not in the history", m.run_name()));
+  }
+  if (r->state() != pb::RUN_BEGUN && r->state() != pb::RUN_STARTED) {
+    return Status::Error(
+        fmt::format("run {}: {}, no process to report on", m.run_name(), RunStateName(r->state())));
+  }
+  if (r->exit().reported()) {
+    return Status::Error(fmt::format("run {}: its exit is already recorded", m.run_name()));
+  }
+  *r->mutable_exit() = m.exit();
+  r->mutable_exit()->set_reported(true);
+  r->mutable_exit()->set_finished_us(cluster_time_us_);
   return Status::Ok();
 }
 

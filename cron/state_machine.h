@@ -28,8 +28,9 @@
 
 namespace paxcron::cron {
 
-constexpr size_t kManualRequestsMax = 16;  // pending run-now requests per job
-constexpr size_t kBackfillMax = 1000;      // scheduled times one backfill may queue
+constexpr size_t kManualRequestsMax = 16;     // pending run-now requests per job
+constexpr size_t kBackfillMax = 1000;         // scheduled times one backfill may queue
+constexpr size_t kOutputTailMax = 16 * 1024;  // bytes of a run's output kept in its record
 
 class CronStateMachine {
  public:
@@ -88,6 +89,7 @@ class CronStateMachine {
   Status ApplySkip(const pb::SkipRun& m);
   Status ApplyRunNow(const pb::RunNow& m);
   Status ApplyBackfill(const pb::Backfill& m);
+  Status ApplyRunFinished(const pb::RunFinished& m);
 
   Result<Job*> MutableJob(std::string_view name);
   // Consumes scheduled time `t` of `job`: the cursor (advanced to the next time) or a queued

@@ -10,6 +10,18 @@
 
 namespace paxcron::paxos {
 
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+  }
+  return "?";
+}
+
 void DurableState::Apply(const PersistOp& op) {
   switch (op.kind) {
     case PersistOp::Kind::kPromise:

@@ -106,6 +106,7 @@ struct Ready {
 };
 
 enum class Role { kFollower, kCandidate, kLeader };
+const char* RoleName(Role role);  // "follower", "candidate", "leader"
 
 class Replica {
  public:

@@ -5,6 +5,11 @@ packages=(build-essential cmake ninja-build pkg-config libuv1-dev libprotobuf-de
   libfmt-dev librapidcheck-dev libjemalloc-dev googletest libgtest-dev libgmock-dev clang-format)
 # The schedule language: the IANA tz database (tz/ reads its TZif files) and schedule_bench.
 packages+=(tzdata libbenchmark-dev)
+# clang for the libFuzzer target of frame decoding and the handshake (scripts/fuzz.sh).
+packages+=(clang)
+# The real node: HMAC authentication (OpenSSL libcrypto), the CLI's argument parser, the HTTP
+# server of /metrics and the status page.
+packages+=(libssl-dev libcli11-dev libcpp-httplib-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -53,18 +53,6 @@ const char* MessageType(const paxos::pb::Envelope& m) {
   return "?";
 }
 
-const char* RoleName(paxos::Role r) {
-  switch (r) {
-    case paxos::Role::kFollower:
-      return "follower";
-    case paxos::Role::kCandidate:
-      return "candidate";
-    case paxos::Role::kLeader:
-      return "leader";
-  }
-  return "?";
-}
-
 }  // namespace
 
 paxos::Now World::NowOf(Node& n) {
@@ -280,7 +268,7 @@ void World::TrackRoleAndLease(Node& n) {
   if (role != n.role) {
     n.role = role;
     if (role == paxos::Role::kLeader) ++stats_.elections_won;
-    trace_->Emitf(now_us_, n.id, "role", ",\"role\":\"{}\",\"ballot\":{}", RoleName(role),
+    trace_->Emitf(now_us_, n.id, "role", ",\"role\":\"{}\",\"ballot\":{}", paxos::RoleName(role),
                   n.replica->ballot().ToEpoch().value);
   }
   const paxos::LeaseView& lease = n.replica->Lease();

@@ -61,24 +61,9 @@ bool World::HandleSnapshotIo(Node& n, paxos::Ready& ready) {
   bool called = false;
   const uint32_t chunk_max = n.config.snapshot_chunk_bytes;
   for (const paxos::SnapshotRead& read : ready.snapshot_reads) {
-    // A peer still fetching an older snapshot starts over with the newest one (Paxos Made
-    // Live, 5.5: a lagging replica may need a newer snapshot than the one it began with).
-    const uint64_t newest = n.store->snapshot_slot();
-    uint64_t offset = read.slot.value != 0 && read.slot.value != newest ? 0 : read.offset;
-    if (offset > n.store->snapshot_file_bytes()) offset = 0;
-    Result<storage::SnapshotFileChunk> file = n.store->ReadSnapshotChunk(offset, chunk_max);
-    PAXCRON_ASSERT(file.ok());  // the simulated disk fails no read
-    paxos::pb::SnapshotChunk chunk;
-    if (file.value().slot == 0) {
-      chunk.set_last(true);  // slot 0: none here
-    } else {
-      chunk.set_slot(file.value().slot);
-      chunk.set_offset(file.value().offset);
-      chunk.set_total_bytes(file.value().total_bytes);
-      chunk.set_last(file.value().offset + file.value().data.size() == file.value().total_bytes);
-      chunk.set_data(std::move(file.value().data));
-    }
-    n.replica->ServeSnapshotChunk(read.to, std::move(chunk));
+    Result<paxos::pb::SnapshotChunk> chunk = n.store->ServeSnapshotChunk(read, chunk_max);
+    PAXCRON_ASSERT(chunk.ok());  // the simulated disk fails no read
+    n.replica->ServeSnapshotChunk(read.to, std::move(chunk.value()));
     called = true;
   }
   for (const paxos::pb::SnapshotChunk& chunk : ready.snapshot_chunks) {

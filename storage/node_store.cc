@@ -70,6 +70,25 @@ Result<SnapshotFileChunk> NodeStore::ReadSnapshotChunk(uint64_t offset, uint64_t
   return chunk;
 }
 
+Result<paxos::pb::SnapshotChunk> NodeStore::ServeSnapshotChunk(const paxos::SnapshotRead& read,
+                                                               uint32_t chunk_max) {
+  uint64_t offset = read.slot.value != 0 && read.slot.value != snapshot_slot_ ? 0 : read.offset;
+  if (offset > snapshot_file_bytes_) offset = 0;
+  Result<SnapshotFileChunk> file = ReadSnapshotChunk(offset, chunk_max);
+  if (!file.ok()) return file.status();
+  paxos::pb::SnapshotChunk chunk;
+  if (file.value().slot == 0) {
+    chunk.set_last(true);  // slot 0: none here
+    return chunk;
+  }
+  chunk.set_slot(file.value().slot);
+  chunk.set_offset(file.value().offset);
+  chunk.set_total_bytes(file.value().total_bytes);
+  chunk.set_last(file.value().offset + file.value().data.size() == file.value().total_bytes);
+  chunk.set_data(std::move(file.value().data));
+  return chunk;
+}
+
 Status NodeStore::ReceiveSnapshotChunk(uint64_t offset, std::string_view data) {
   if (offset == 0) {
     AbortReceivedSnapshot();

@@ -78,6 +78,14 @@ class NodeStore {
   Status AdoptReceivedSnapshot(const Snapshot& snapshot);
   void AbortReceivedSnapshot();
 
+  // The answer to a peer's request for a byte range of our snapshot (paxos/replica.h,
+  // ServeSnapshotChunk): the newest snapshot's file from `read.offset`, or from 0 when the peer
+  // was fetching an older snapshot (Paxos Made Live, 5.5: a lagging replica may need a newer
+  // snapshot than the one it began with) or asks past the end; an empty last chunk of slot 0
+  // when there is none. Errors: the file cannot be read.
+  Result<paxos::pb::SnapshotChunk> ServeSnapshotChunk(const paxos::SnapshotRead& read,
+                                                      uint32_t chunk_max);
+
   const PaxosStore& paxos() const { return *paxos_; }
   const std::string& dir() const { return dir_; }
 

@@ -7,8 +7,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "cli_test: $*"; exit 1; }
 
-"$bin" --help | grep -q "usage: paxcron" || fail "paxcron --help"
-"$bin" sim --help | grep -q -- "--inject-bug" || fail "paxcron sim --help"
+# Output captured first: grep -q stops reading at its first match, and a writer still writing
+# would die of SIGPIPE (a failure under pipefail).
+help=$("$bin" --help)
+grep -q "usage: paxcron" <<<"$help" || fail "paxcron --help"
+help=$("$bin" sim --help)
+grep -q -- "--inject-bug" <<<"$help" || fail "paxcron sim --help"
 
 out=$("$bin" sim --seeds 1-3 --nodes 3 --duration 20s --faults all)
 [[ $(echo "$out" | tail -n 1) == "3 passed, 0 failed" ]] || fail "closing line: $out"

@@ -18,8 +18,10 @@ got
 $got"
 }
 
-"$bin" --help | grep -q "schedule" || fail "paxcron --help does not list schedule"
-"$bin" schedule --help | grep -q -- "--job NAME" || fail "paxcron schedule --help"
+help=$("$bin" --help)  # captured first: see cli_test.sh
+grep -q "schedule" <<<"$help" || fail "paxcron --help does not list schedule"
+help=$("$bin" schedule --help)
+grep -q -- "--job NAME" <<<"$help" || fail "paxcron schedule --help"
 
 expect utc "2026-11-27T03:00:00Z" "$bin" schedule next '0 3 * * *' --from 2026-11-26T12:00:00Z
 expect count "2026-11-27T03:00:00Z

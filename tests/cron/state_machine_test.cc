@@ -125,6 +125,40 @@ TEST_F(CronStateMachineTest, AnOutcomeIsRecordedOnceAndOnlyForABegunRun) {
   EXPECT_TRUE(sm_.Unfinished().empty());
 }
 
+pb::Command Finished(const std::string& run, int exit_code, const std::string& tail = "") {
+  pb::Command c;
+  c.mutable_run_finished()->set_run_name(run);
+  c.mutable_run_finished()->mutable_exit()->set_exit_code(exit_code);
+  c.mutable_run_finished()->mutable_exit()->set_duration_ms(1500);
+  c.mutable_run_finished()->mutable_exit()->set_output_tail(tail);
+  return c;
+}
+
+TEST_F(CronStateMachineTest, AProcessExitIsRecordedOnceOnAStartedRunInEitherOrder) {
+  ASSERT_TRUE(sm_.Apply(Put("backup", "0 3 * * *"), kT0us - 10'000'000).ok());
+  const std::string run = RunName("backup", kT0);
+  EXPECT_FALSE(sm_.Apply(Finished(run, 0), kT0us).ok());  // never begun
+  ASSERT_TRUE(sm_.Apply(Begin("backup", kT0), kT0us).ok());
+  // The process ended before the launch's end was chosen: recorded on the open run.
+  ASSERT_TRUE(sm_.Apply(Finished(run, 3, "disk full\n"), kT0us + 1).ok());
+  EXPECT_FALSE(sm_.Apply(Finished(run, 0), kT0us + 2).ok());  // at most once
+  ASSERT_TRUE(sm_.Apply(End(run, pb::RUN_STARTED), kT0us + 3).ok());
+  const pb::RunRecord& r = sm_.FindJob("backup")->history(0);
+  EXPECT_TRUE(r.exit().reported());
+  EXPECT_EQ(r.exit().exit_code(), 3);
+  EXPECT_EQ(r.exit().output_tail(), "disk full\n");
+  EXPECT_EQ(r.exit().finished_us(), kT0us + 1);
+  // A skipped run has no process; an oversized tail is refused.
+  pb::Command skip;
+  skip.mutable_skip_run()->set_job("backup");
+  skip.mutable_skip_run()->set_scheduled_s(kT0 + 86400);
+  ASSERT_TRUE(sm_.Apply(skip, kT0us + 86400'000'000).ok());
+  EXPECT_FALSE(sm_.Apply(Finished(RunName("backup", kT0 + 86400), 0), kT0us + 86401'000'000).ok());
+  EXPECT_FALSE(
+      sm_.Apply(Finished(run, 0, std::string(kOutputTailMax + 1, 'x')), kT0us + 86402'000'000)
+          .ok());
+}
+
 TEST_F(CronStateMachineTest, SkipsAndFailuresCountAsExpectedRunsMissing) {
   ASSERT_TRUE(sm_.Apply(Put("gc", "*/5 * * * *"), kT0us - 1).ok());
   ASSERT_TRUE(sm_.Apply(Skip("gc", kT0, "missed: no leader"), kT0us).ok());

@@ -1,0 +1,85 @@
+#include "node/launch_ledger.h"
+
+#include <fmt/format.h>
+
+#include "common/assert.h"
+#include "node/node.pb.h"
+
+namespace paxcron::node {
+namespace {
+
+// Scheduled times are seconds since 1970; tags are unsigned (a time before 1970 would be 0).
+uint64_t TagOf(int64_t scheduled_s) { return scheduled_s < 0 ? 0 : uint64_t(scheduled_s); }
+
+}  // namespace
+
+Result<std::unique_ptr<LaunchLedger>> LaunchLedger::Open(storage::FileSystem& fs,
+                                                         const std::string& dir,
+                                                         std::vector<std::string>* warnings) {
+  if (Status s = fs.CreateDir(dir); !s.ok()) return s;
+  std::map<std::string, Known, std::less<>> runs;
+  Status bad = Status::Ok();
+  storage::SegmentLogOptions options;
+  options.segment_bytes = 1024 * 1024;
+  auto log = storage::SegmentLog::Open(
+      fs, dir, options,
+      [&](uint64_t tag, std::string_view payload) {
+        pb::LedgerRecord r;
+        if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
+            r.run_name().empty() || TagOf(r.scheduled_s()) != tag) {
+          if (bad.ok()) {
+            bad = Status::Error(
+                fmt::format("{}: a record tagged {} is not a ledger entry", dir, tag));
+          }
+          return;
+        }
+        // One record per run is written; should there be two, a launch outranks a refusal
+        // (the cautious reading: it may have started).
+        auto [it, inserted] = runs.try_emplace(r.run_name(), Known{r.scheduled_s(), r.refused()});
+        if (!inserted && !r.refused()) it->second.refused = false;
+      },
+      warnings);
+  if (!log.ok()) return log.status();
+  if (!bad.ok()) return bad;
+  std::unique_ptr<LaunchLedger> ledger(new LaunchLedger(std::move(log.value())));
+  ledger->runs_ = std::move(runs);
+  return ledger;
+}
+
+LaunchLedger::Entry LaunchLedger::Find(std::string_view run_name) const {
+  auto it = runs_.find(run_name);
+  if (it == runs_.end()) return Entry::kNone;
+  return it->second.refused ? Entry::kRefused : Entry::kLaunched;
+}
+
+Status LaunchLedger::Record(const std::string& run_name, int64_t scheduled_s, int64_t wall_us) {
+  return Append(run_name, scheduled_s, wall_us, false);
+}
+
+Status LaunchLedger::Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us) {
+  return Append(run_name, scheduled_s, wall_us, true);
+}
+
+Status LaunchLedger::Append(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
+                            bool refused) {
+  PAXCRON_ASSERT(Find(run_name) == Entry::kNone);
+  pb::LedgerRecord r;
+  r.set_run_name(run_name);
+  r.set_scheduled_s(scheduled_s);
+  r.set_wall_us(wall_us);
+  r.set_refused(refused);
+  if (Status s = log_->Append(TagOf(scheduled_s), r.SerializeAsString()); !s.ok()) return s;
+  if (Status s = log_->Sync(); !s.ok()) return s;
+  runs_[run_name] = Known{scheduled_s, refused};
+  return Status::Ok();
+}
+
+Status LaunchLedger::DropThrough(int64_t through_s) {
+  if (Status s = log_->DropThrough(TagOf(through_s)); !s.ok()) return s;
+  for (auto it = runs_.begin(); it != runs_.end();) {
+    it = it->second.scheduled_s <= through_s ? runs_.erase(it) : std::next(it);
+  }
+  return Status::Ok();
+}
+
+}  // namespace paxcron::node

@@ -1,0 +1,732 @@
+#include "node/node.h"
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "common/assert.h"
+#include "cron/civil_time.h"
+#include "cron/run_name.h"
+
+namespace paxcron::node {
+namespace {
+
+constexpr uint64_t kCronCommandBit = uint64_t{1} << 62;  // paxos command ids carrying cron
+constexpr uint64_t kCronTickMs = 50;
+constexpr int64_t kWriteTimeoutUs = 10'000'000;  // a client write not applied by then: an error
+constexpr uint32_t kRunsLimitDefault = 20;
+constexpr uint32_t kRunsLimitMax = 10'000;
+constexpr uint64_t kHandOverFlushMs = 150;
+constexpr uint64_t kHttpRefreshMs = 500;
+constexpr uint32_t kStatusPageRuns = 30;
+
+// The exec launcher's launch is a local call that returns at once, and a lookup is final the
+// moment it is answered (the answering node refuses the run for good, launch_ledger.h): there is
+// no request in flight to wait out before looking a run up.
+cron::LeaderOptions LeaderOptionsForExec() {
+  cron::LeaderOptions o;
+  o.lookup_after_unknown_us = 0;
+  return o;
+}
+
+uint32_t NodeOfEpoch(uint64_t epoch) {
+  return static_cast<uint32_t>(epoch % (paxos::kNodesMax + 1));
+}
+
+}  // namespace
+
+Node::Node(uv_loop_t* loop, NodeSettings settings, Logger log)
+    : loop_(loop), settings_(std::move(settings)), log_(std::move(log)) {
+  uv_timer_init(loop_, &wakeup_timer_);
+  uv_timer_init(loop_, &cron_timer_);
+  uv_timer_init(loop_, &http_timer_);
+  wakeup_timer_.data = cron_timer_.data = http_timer_.data = this;
+}
+
+Node::~Node() = default;
+
+paxos::Now Node::Now() const {
+  return paxos::Now{static_cast<int64_t>(uv_hrtime() / 1000), WallUs()};
+}
+
+int64_t Node::WallUs() const {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+void Node::Log(std::string_view event, std::string_view fields) {
+  if (!log_) return;
+  const int64_t wall = WallUs();
+  log_(fmt::format("ts={}.{:03}Z node={} event={}{}{}",
+                   cron::FormatRfc3339(wall / 1'000'000, 0, true).substr(0, 19),
+                   (wall / 1000) % 1000, settings_.config.id(), event, fields.empty() ? "" : " ",
+                   fields));
+}
+
+Status Node::Start() {
+  const pb::NodeConfig& c = settings_.config;
+  for (const std::string& dir : {c.data_dir(), c.backup_dir()}) {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::Error(fmt::format("{}: cannot be created: {}", dir, ec.message()));
+  }
+  storage::NodeStoreOptions store_options;
+  store_options.log.segment_bytes = c.segment_bytes();
+  store_options.backup_dir = c.backup_dir();
+  storage::RecoveredState recovered;
+  Result<std::unique_ptr<storage::NodeStore>> store =
+      storage::NodeStore::Open(fs_, c.data_dir(), store_options, &recovered);
+  if (!store.ok()) return store.status();
+  store_ = std::move(store.value());
+  for (const std::string& w : recovered.warnings)
+    Log("storage_warning", fmt::format("warning=\"{}\"", w));
+  std::vector<std::string> ledger_warnings;
+  Result<std::unique_ptr<LaunchLedger>> ledger =
+      LaunchLedger::Open(fs_, c.data_dir() + "/ledger", &ledger_warnings);
+  if (!ledger.ok()) return ledger.status();
+  ledger_ = std::move(ledger.value());
+  for (const std::string& w : ledger_warnings)
+    Log("ledger_warning", fmt::format("warning=\"{}\"", w));
+
+  sm_ = std::make_unique<cron::CronStateMachine>(zones_);
+  if (recovered.snapshot) {
+    cron::pb::Snapshot snap;
+    if (!snap.ParseFromString(recovered.snapshot->data)) {
+      return Status::Error(fmt::format("{}: the snapshot of slot {} is not a cron snapshot",
+                                       c.data_dir(), recovered.snapshot->slot));
+    }
+    if (Status s = sm_->LoadSnapshot(std::move(snap)); !s.ok()) {
+      return Status::Error(fmt::format("{}: snapshot of slot {}: {}", c.data_dir(),
+                                       recovered.snapshot->slot, s.message()));
+    }
+    applied_ = recovered.snapshot->slot;
+    applied_stamp_us_ = recovered.snapshot->stamp_us;
+  }
+  leader_ = std::make_unique<cron::CronLeader>(*sm_, LeaderOptionsForExec());
+  exec_ = std::make_unique<ExecLauncher>(
+      loop_, ledger_.get(), c.output_tail_bytes(),
+      [this](ExecResult r) { OnExecExit(std::move(r)); },
+      [this](std::string_view line) { Log("exec", line); });
+  std::random_device random;
+  const uint64_t seed = (uint64_t{random()} << 32) ^ random();
+  command_seq_ = (static_cast<uint64_t>(WallUs()) / 1000) & ((uint64_t{1} << 39) - 1);
+  replica_ = std::make_unique<paxos::Replica>(settings_.paxos, seed, recovered.durable, Now());
+  Log("start",
+      fmt::format("data_dir={} snapshot_slot={} log_slots={} ledger_runs={}", c.data_dir(),
+                  store_->snapshot_slot(), recovered.durable.slots.Last().value, ledger_->size()));
+
+  transport::TransportOptions t;
+  t.self_id = c.id();
+  t.secret = settings_.secret;
+  transport_ = std::make_unique<transport::Transport>(
+      loop_, t, this, [this](std::string_view line) { Log("net", line); });
+  if (Status s = transport_->Listen(settings_.listen); !s.ok()) return s;
+  for (const auto& [id, address] : settings_.members) {
+    if (id == c.id()) continue;
+    if (Status s = transport_->AddPeer(id, address); !s.ok()) return s;
+  }
+  if (!c.http_listen().empty()) {
+    Result<HostPort> hp = ParseHostPort(c.http_listen(), /*allow_zero=*/true);
+    if (!hp.ok()) return hp.status();
+    http_ = std::make_unique<HttpStatusServer>();
+    if (Status s = http_->Start(hp.value().host, hp.value().port); !s.ok()) return s;
+    Log("http", fmt::format("address={}:{}", hp.value().host, http_->port()));
+  }
+  started_ = true;
+  Pump();  // re-applies what the log holds after the snapshot
+  uv_timer_start(&cron_timer_, &Node::OnCronTick, kCronTickMs, kCronTickMs);
+  if (http_) {
+    PublishHttp();
+    uv_timer_start(&http_timer_, &Node::OnHttpTick, kHttpRefreshMs, kHttpRefreshMs);
+  }
+  return Status::Ok();
+}
+
+void Node::Shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  bool handed_over = false;
+  if (started_ && IsLeader()) {
+    // Hand over to a connected peer first, so that the cluster need not wait out the lease.
+    for (const auto& [id, address] : settings_.members) {
+      if (id == settings_.config.id() || !transport_->PeerConnected(id)) continue;
+      if (replica_->HandOver(paxos::NodeId(id), Now()).ok()) {
+        Log("handover", fmt::format("to={}", id));
+        Pump();
+        handed_over = true;
+      }
+      break;
+    }
+  }
+  uv_timer_stop(&wakeup_timer_);
+  uv_timer_stop(&cron_timer_);
+  uv_timer_stop(&http_timer_);
+  if (!handed_over) {
+    FinishShutdown();
+    return;
+  }
+  // Give the hand-over a moment to leave (the transport's queues are dropped on close).
+  uv_timer_start(
+      &wakeup_timer_, [](uv_timer_t* t) { static_cast<Node*>(t->data)->FinishShutdown(); },
+      kHandOverFlushMs, 0);
+}
+
+void Node::FinishShutdown() {
+  Log("stop");
+  uv_timer_stop(&wakeup_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&wakeup_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&cron_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&http_timer_), nullptr);
+  if (http_) http_->Stop();
+  if (transport_) transport_->Shutdown();
+  exec_.reset();  // closes its handles; the processes go on
+}
+
+bool Node::IsLeader() const {
+  return replica_ != nullptr && replica_->role() == paxos::Role::kLeader;
+}
+
+// ---- The driver loop -------------------------------------------------------------------------
+
+void Node::Pump() {
+  if (!started_ || pumping_) return;
+  pumping_ = true;
+  for (int round = 0; round < 64; ++round) {
+    while (!to_self_.empty()) {
+      auto m = std::move(to_self_.front());
+      to_self_.pop_front();
+      replica_->Step(*m, Now());
+    }
+    paxos::Ready ready = replica_->TakeReady();
+    ProcessReady(ready);
+    const bool more = HandleSnapshotIo(ready);
+    TrackRole();
+    if (!more && to_self_.empty()) break;
+  }
+  pumping_ = false;
+}
+
+void Node::ProcessReady(paxos::Ready& ready) {
+  if (!ready.persist.empty()) {
+    // Durable before any reply leaves (the driver contract): one fdatasync for the batch.
+    const uint64_t t0 = uv_hrtime();
+    const Status written = store_->Write(ready.persist);
+    if (!written.ok()) {
+      // A node that cannot persist must not answer: stop rather than lie.
+      Log("fatal", fmt::format("error=\"{}\"", written.message()));
+      std::abort();
+    }
+    const int64_t us = static_cast<int64_t>((uv_hrtime() - t0) / 1000);
+    ++metrics_.fsyncs;
+    metrics_.fsync_us_total += static_cast<uint64_t>(us);
+    size_t bucket = 0;
+    while (bucket < kFsyncBuckets && us > kFsyncBucketsUs[bucket]) ++bucket;
+    ++metrics_.fsync_buckets[bucket];
+  }
+  for (const paxos::Outgoing& out : ready.messages) {
+    if (out.to.value == settings_.config.id()) {
+      to_self_.push_back(out.envelope);
+      continue;
+    }
+    pb::PeerMessage m;
+    *m.mutable_paxos() = *out.envelope;
+    transport_->SendToPeer(out.to.value, m.SerializeAsString());
+    const auto* field = out.envelope->GetDescriptor()->FindFieldByNumber(out.envelope->body_case());
+    ++metrics_.messages_sent_by_type[field != nullptr ? field->name() : "empty"];
+  }
+  for (const paxos::Committed& c : ready.committed) ApplyCommitted(c);
+  if (ready.next_wakeup_us > 0) ArmWakeup(ready.next_wakeup_us);
+}
+
+void Node::ApplyCommitted(const paxos::Committed& c) {
+  if (c.slot.value <= applied_) return;  // covered by the snapshot loaded at start
+  PAXCRON_ASSERT(c.slot.value == applied_ + 1);
+  applied_ = c.slot.value;
+  applied_stamp_us_ = c.entry->stamp_us();
+  ++metrics_.commits;
+  for (const paxos::pb::Command& command : c.entry->commands()) {
+    if ((command.id() & kCronCommandBit) == 0) continue;
+    cron::pb::Command cmd;
+    if (!cmd.ParseFromString(command.data())) continue;  // not ours: ignored by every replica
+    const Status result = sm_->Apply(cmd, static_cast<int64_t>(c.entry->stamp_us()));
+    if (leader_->active()) leader_->OnApplied(cmd, result.ok(), WallUs());
+    if (cmd.has_run_finished() && result.ok()) ++metrics_.runs_finished;
+    if (cmd.has_skip_run() && result.ok()) {
+      // The reason's first words name its kind ("missed", "past its deadline: 95s late", ...).
+      const std::string& reason = cmd.skip_run().reason();
+      ++metrics_.skips_by_reason[reason.substr(0, std::min(reason.find(':'), size_t{40}))];
+    }
+    auto pending = pending_writes_.find(command.id());
+    if (pending != pending_writes_.end()) {
+      pb::ClientResponse r;
+      r.set_ok(result.ok());
+      if (!result.ok()) r.set_error(result.message());
+      Reply(pending->second.connection, r);
+      pending_writes_.erase(pending);
+    }
+  }
+  MaybeSnapshot();
+}
+
+void Node::MaybeSnapshot() {
+  const pb::NodeConfig& c = settings_.config;
+  if (applied_ < store_->snapshot_slot() + c.snapshot_every_slots()) return;
+  storage::Snapshot snap;
+  snap.slot = applied_;
+  snap.stamp_us = applied_stamp_us_;
+  snap.data = sm_->TakeSnapshot().SerializeAsString();
+  if (Status s = store_->SaveSnapshot(snap); !s.ok()) {
+    Log("snapshot_failed", fmt::format("slot={} error=\"{}\"", applied_, s.message()));
+    return;  // the log is not compacted: nothing is lost, it only grows
+  }
+  ++metrics_.snapshots;
+  Log("snapshot", fmt::format("slot={} bytes={}", applied_, store_->snapshot_file_bytes()));
+  const Status st =
+      replica_->Compact(paxos::Slot(applied_), applied_stamp_us_, c.snapshot_keep_slots());
+  PAXCRON_ASSERT(st.ok());
+}
+
+bool Node::HandleSnapshotIo(paxos::Ready& ready) {
+  bool called = false;
+  const uint32_t chunk_max = settings_.paxos.snapshot_chunk_bytes;
+  for (const paxos::SnapshotRead& read : ready.snapshot_reads) {
+    Result<paxos::pb::SnapshotChunk> chunk = store_->ServeSnapshotChunk(read, chunk_max);
+    if (!chunk.ok()) {
+      Log("snapshot_read_failed", fmt::format("error=\"{}\"", chunk.status().message()));
+      chunk = paxos::pb::SnapshotChunk();
+      chunk.value().set_last(true);  // none to offer: the peer asks another
+    }
+    replica_->ServeSnapshotChunk(read.to, std::move(chunk.value()));
+    called = true;
+  }
+  for (const paxos::pb::SnapshotChunk& chunk : ready.snapshot_chunks) {
+    called = true;
+    if (Status s = store_->ReceiveSnapshotChunk(chunk.offset(), chunk.data()); !s.ok()) {
+      Log("snapshot_rejected", fmt::format("slot={} error=\"{}\"", chunk.slot(), s.message()));
+      store_->AbortReceivedSnapshot();
+      replica_->AbortSnapshotFetch();
+      continue;
+    }
+    if (!chunk.last()) continue;
+    Result<storage::Snapshot> file = store_->FinishReceivedSnapshot(chunk.slot());
+    cron::pb::Snapshot snap;
+    if (!file.ok() || !snap.ParseFromString(file.value().data)) {
+      Log("snapshot_rejected",
+          fmt::format("slot={} error=\"{}\"", chunk.slot(),
+                      file.ok() ? "not a cron snapshot" : file.status().message()));
+      store_->AbortReceivedSnapshot();
+      replica_->AbortSnapshotFetch();
+      continue;
+    }
+    auto fresh = std::make_unique<cron::CronStateMachine>(zones_);
+    if (Status s = fresh->LoadSnapshot(std::move(snap)); !s.ok()) {
+      Log("snapshot_rejected", fmt::format("slot={} error=\"{}\"", chunk.slot(), s.message()));
+      store_->AbortReceivedSnapshot();
+      replica_->AbortSnapshotFetch();
+      continue;
+    }
+    const storage::Snapshot& s = file.value();
+    if (!replica_->InstallSnapshot(paxos::Slot(s.slot), s.stamp_us, Now()).ok()) {
+      store_->AbortReceivedSnapshot();
+      continue;  // no longer needed
+    }
+    // Durable before the replica's log truncation (its next Ready) reaches the disk.
+    if (Status a = store_->AdoptReceivedSnapshot(s); !a.ok()) {
+      Log("fatal", fmt::format("error=\"{}\"", a.message()));
+      std::abort();
+    }
+    const uint64_t from = applied_;
+    // The leader loop points into the old state machine: rebuild both.
+    leader_->Stop();
+    sm_ = std::move(fresh);
+    leader_ = std::make_unique<cron::CronLeader>(*sm_, LeaderOptionsForExec());
+    applied_ = s.slot;
+    applied_stamp_us_ = s.stamp_us;
+    ++metrics_.snapshot_installs;
+    Log("snapshot_install",
+        fmt::format("slot={} from_slot={} bytes={}", s.slot, from, s.file_bytes));
+  }
+  return called;
+}
+
+void Node::TrackRole() {
+  const paxos::Role role = replica_->role();
+  if (role != role_) {
+    role_ = role;
+    if (role == paxos::Role::kLeader) ++metrics_.elections_won;
+    Log("role", fmt::format("role={} ballot={}", paxos::RoleName(role),
+                            replica_->ballot().ToEpoch().value));
+  }
+  const bool held = replica_->HoldsLease(Now().mono_us);
+  if (held != lease_held_) {
+    lease_held_ = held;
+    if (held) ++metrics_.lease_starts;
+    Log(held ? "lease_start" : "lease_end", fmt::format("epoch={}", replica_->Lease().epoch.value));
+  }
+}
+
+void Node::ArmWakeup(int64_t mono_us) {
+  const int64_t now = Now().mono_us;
+  const int64_t delay_ms = std::max<int64_t>(0, (mono_us - now + 999) / 1000);
+  if (wakeup_at_us_ >= 0 && wakeup_at_us_ <= mono_us && wakeup_at_us_ > now) return;
+  wakeup_at_us_ = mono_us;
+  uv_timer_start(&wakeup_timer_, &Node::OnWakeup, static_cast<uint64_t>(delay_ms), 0);
+}
+
+void Node::OnWakeup(uv_timer_t* timer) {
+  Node* n = static_cast<Node*>(timer->data);
+  n->wakeup_at_us_ = -1;
+  if (n->stopping_) return;
+  n->replica_->Tick(n->Now());
+  n->Pump();
+}
+
+void Node::OnCronTick(uv_timer_t* timer) {
+  Node* n = static_cast<Node*>(timer->data);
+  if (n->stopping_) return;
+  n->replica_->Tick(n->Now());
+  n->Pump();
+  n->CronStep();
+  n->ExpirePending();
+}
+
+// ---- The cron leader -------------------------------------------------------------------------
+
+void Node::CronStep() {
+  const bool holds = replica_->HoldsLease(Now().mono_us);
+  if (holds && !leader_->active()) {
+    leader_->Start(replica_->Lease().epoch.value, WallUs());
+    Log("cron_leader", fmt::format("epoch={}", replica_->Lease().epoch.value));
+  } else if (!holds && leader_->active()) {
+    leader_->Stop();
+    Log("cron_leader_stop");
+  }
+  if (leader_->active()) leader_->Tick(WallUs());
+  cron::LeaderOutput out = leader_->TakeOutput();
+  for (const cron::pb::Command& c : out.proposals) ProposeCron(c, 0);
+  for (const cron::LaunchRequest& l : out.launches) DoLaunch(l);
+  for (const cron::LookupRequest& l : out.lookups) DoLookup(l);
+  Pump();
+}
+
+bool Node::ProposeCron(const cron::pb::Command& c, transport::ConnectionId reply_to) {
+  paxos::pb::Command command;
+  command.set_id(kCronCommandBit | (uint64_t{settings_.config.id()} << 40) |
+                 (++command_seq_ & ((uint64_t{1} << 40) - 1)));
+  command.set_data(c.SerializeAsString());
+  const uint64_t id = command.id();
+  if (!replica_->Propose(std::move(command), Now()).ok()) return false;
+  if (reply_to != 0) {
+    pending_writes_[id] = PendingWrite{reply_to, Now().mono_us + kWriteTimeoutUs};
+  }
+  return true;
+}
+
+void Node::DoLaunch(const cron::LaunchRequest& request) {
+  // Right before acting, with a fresh clock reading: a node that was paused must not act on a
+  // decision it took while it held the lease (PITFALLS, "Leases").
+  if (!replica_->HoldsLease(Now().mono_us)) {
+    ++metrics_.launches_refused;
+    Log("launch_skipped_no_lease", fmt::format("run={}", request.run_name));
+    return;
+  }
+  const cron::LaunchStatus status = exec_->Launch(request, WallUs());
+  ++metrics_.launches;
+  Log("launch", fmt::format("run={} epoch={} status={}", request.run_name, request.epoch,
+                            cron::LaunchStatusName(status)));
+  leader_->OnLaunchResult(request.run_name, status, WallUs());
+}
+
+void Node::DoLookup(const cron::LookupRequest& request) {
+  ++metrics_.lookups;
+  // Who began it: the leader whose epoch the record carries; that node's ledger knows.
+  Result<cron::ParsedRunName> parsed = cron::ParseRunName(request.run_name);
+  uint32_t began_on = 0;
+  if (parsed.ok()) {
+    if (const cron::pb::JobState* job = sm_->FindJob(parsed.value().job); job != nullptr) {
+      for (const cron::pb::RunRecord& r : job->open_runs()) {
+        if (r.run_name() == request.run_name) began_on = NodeOfEpoch(r.epoch());
+      }
+    }
+  }
+  const int64_t scheduled_s = parsed.ok() ? parsed.value().scheduled_s : 0;
+  if (began_on == 0 || began_on == settings_.config.id()) {
+    const cron::LookupStatus status = exec_->Lookup(request.run_name, scheduled_s, WallUs());
+    Log("lookup", fmt::format("run={} node={} status={}", request.run_name, settings_.config.id(),
+                              cron::LookupStatusName(status)));
+    leader_->OnLookupResult(request.run_name, status, WallUs());
+    return;
+  }
+  const uint64_t id = ++lookup_seq_;
+  pb::PeerMessage m;
+  m.mutable_ledger_query()->set_id(id);
+  m.mutable_ledger_query()->set_run_name(request.run_name);
+  if (!transport_->SendToPeer(began_on, m.SerializeAsString())) {
+    leader_->OnLookupResult(request.run_name, cron::LookupStatus::kUnknown, WallUs());
+    return;
+  }
+  pending_lookups_[id] = PendingLookup{
+      request.run_name, Now().mono_us + int64_t{settings_.config.lookup_timeout_ms()} * 1000};
+}
+
+void Node::OnExecExit(ExecResult result) {
+  Log("run_exit", fmt::format("run={} exit_code={} signal={} timed_out={} duration_ms={}",
+                              result.run_name, result.exit.exit_code(), result.exit.signal(),
+                              result.exit.timed_out(), result.exit.duration_ms()));
+  if (stopping_) return;
+  cron::pb::Command c;
+  c.mutable_run_finished()->set_run_name(result.run_name);
+  *c.mutable_run_finished()->mutable_exit() = std::move(result.exit);
+  c.mutable_run_finished()->mutable_exit()->set_node(settings_.config.id());
+  ProposeCron(c, 0);  // best effort: a lost report leaves the run without its exit recorded
+  Pump();
+}
+
+void Node::ExpirePending() {
+  const int64_t now = Now().mono_us;
+  for (auto it = pending_writes_.begin(); it != pending_writes_.end();) {
+    if (it->second.deadline_mono_us > now) {
+      ++it;
+      continue;
+    }
+    pb::ClientResponse r;
+    r.set_error("not applied within 10 s (it may still be): check with `jobs ls`");
+    Reply(it->second.connection, r);
+    it = pending_writes_.erase(it);
+  }
+  for (auto it = pending_lookups_.begin(); it != pending_lookups_.end();) {
+    if (it->second.deadline_mono_us > now) {
+      ++it;
+      continue;
+    }
+    if (leader_->active()) {
+      leader_->OnLookupResult(it->second.run_name, cron::LookupStatus::kUnknown, WallUs());
+    }
+    it = pending_lookups_.erase(it);
+  }
+}
+
+// ---- Messages --------------------------------------------------------------------------------
+
+void Node::OnPeerFrame(uint32_t peer_id, std::string_view payload) {
+  if (!started_ || stopping_) return;
+  pb::PeerMessage m;
+  if (!m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    ++metrics_.bad_peer_frames;
+    return;
+  }
+  switch (m.body_case()) {
+    case pb::PeerMessage::kPaxos:
+      if (m.paxos().from() != peer_id) {
+        ++metrics_.bad_peer_frames;  // a node speaks only for itself
+        return;
+      }
+      replica_->Step(m.paxos(), Now());
+      Pump();
+      return;
+    case pb::PeerMessage::kLedgerQuery: {
+      const std::string& run = m.ledger_query().run_name();
+      Result<cron::ParsedRunName> parsed = cron::ParseRunName(run);
+      pb::PeerMessage answer;
+      answer.mutable_ledger_answer()->set_id(m.ledger_query().id());
+      answer.mutable_ledger_answer()->set_run_name(run);
+      const cron::LookupStatus status =
+          parsed.ok() ? exec_->Lookup(run, parsed.value().scheduled_s, WallUs())
+                      : cron::LookupStatus::kUnknown;
+      if (status == cron::LookupStatus::kUnknown) return;  // no answer: the asker times out
+      answer.mutable_ledger_answer()->set_found(status == cron::LookupStatus::kFound);
+      Log("ledger_query", fmt::format("from={} run={} found={}", peer_id, run,
+                                      status == cron::LookupStatus::kFound));
+      transport_->SendToPeer(peer_id, answer.SerializeAsString());
+      return;
+    }
+    case pb::PeerMessage::kLedgerAnswer: {
+      auto it = pending_lookups_.find(m.ledger_answer().id());
+      if (it == pending_lookups_.end() || it->second.run_name != m.ledger_answer().run_name()) {
+        return;  // late: the lookup timed out already
+      }
+      const cron::LookupStatus status =
+          m.ledger_answer().found() ? cron::LookupStatus::kFound : cron::LookupStatus::kAbsent;
+      Log("lookup", fmt::format("run={} node={} status={}", it->second.run_name, peer_id,
+                                cron::LookupStatusName(status)));
+      if (leader_->active()) leader_->OnLookupResult(it->second.run_name, status, WallUs());
+      pending_lookups_.erase(it);
+      CronStep();
+      return;
+    }
+    case pb::PeerMessage::BODY_NOT_SET:
+      ++metrics_.bad_peer_frames;
+      return;
+  }
+}
+
+void Node::Reply(transport::ConnectionId connection, const pb::ClientResponse& response) {
+  transport_->SendToClient(connection, response.SerializeAsString());
+}
+
+pb::ClusterStatus Node::StatusNow() const {
+  pb::ClusterStatus s;
+  const paxos::Now now = Now();
+  s.set_node(settings_.config.id());
+  s.set_role(paxos::RoleName(replica_->role()));
+  const uint32_t hint = replica_->leader_hint().value;
+  s.set_leader(IsLeader() ? settings_.config.id() : hint);
+  s.set_lease_epoch(replica_->Lease().epoch.value);
+  if (replica_->HoldsLease(now.mono_us)) {
+    s.set_lease_remaining_ms((replica_->Lease().expiry_us - now.mono_us) / 1000);
+  }
+  s.set_applied_slot(applied_);
+  s.set_snapshot_slot(store_->snapshot_slot());
+  for (const auto& [id, address] : settings_.members) {
+    pb::MemberStatus* m = s.add_members();
+    m->set_id(id);
+    m->set_address(address);
+    m->set_connected(id == settings_.config.id() || transport_->PeerConnected(id));
+  }
+  s.set_jobs(sm_->job_count());
+  s.set_wall_us(now.wall_us);
+  return s;
+}
+
+void Node::OnClientFrame(transport::ConnectionId connection, std::string_view payload) {
+  if (!started_ || stopping_) return;
+  ++metrics_.client_requests;
+  pb::ClientRequest request;
+  pb::ClientResponse response;
+  if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    response.set_error("malformed request");
+    Reply(connection, response);
+    return;
+  }
+  if (request.has_status()) {
+    response.set_ok(true);
+    *response.mutable_status() = StatusNow();
+    Reply(connection, response);
+    return;
+  }
+  if (!IsLeader()) {
+    // Reads and writes go to the leader: its state is the freshest.
+    const uint32_t hint = replica_->leader_hint().value;
+    auto it = settings_.members.find(hint);
+    if (hint != 0 && hint != settings_.config.id() && it != settings_.members.end()) {
+      response.set_redirect(it->second);
+    } else {
+      response.set_error("no leader is known yet (an election may be running): try again");
+    }
+    Reply(connection, response);
+    return;
+  }
+  switch (request.body_case()) {
+    case pb::ClientRequest::kCommand: {
+      const cron::pb::Command& c = request.command();
+      if (c.has_launch_begin() || c.has_launch_end() || c.has_skip_run() || c.has_run_finished()) {
+        response.set_error("only the cron leader records launches");
+        Reply(connection, response);
+        return;
+      }
+      if (!ProposeCron(c, connection)) {
+        response.set_error("the leader's queue is full: try again");
+        Reply(connection, response);
+      }
+      Pump();
+      return;  // answered once applied
+    }
+    case pb::ClientRequest::kListJobs:
+      sm_->ForEachJob([&](const cron::pb::JobState& job) {
+        cron::pb::JobState* out = response.add_jobs();
+        *out->mutable_spec() = job.spec();
+        out->set_paused(job.paused());
+        out->set_next_fire_s(job.next_fire_s());
+        out->set_last_success_s(job.last_success_s());
+        out->set_last_failure_s(job.last_failure_s());
+        out->set_runs_started(job.runs_started());
+        out->set_expected_missing(job.expected_missing());
+      });
+      response.set_ok(true);
+      Reply(connection, response);
+      return;
+    case pb::ClientRequest::kListRuns: {
+      const uint32_t limit = std::min(
+          request.list_runs().limit() == 0 ? kRunsLimitDefault : request.list_runs().limit(),
+          kRunsLimitMax);
+      for (pb::RunRow& row : RecentRuns(request.list_runs().job(), limit)) {
+        *response.add_runs() = std::move(row);
+      }
+      response.set_ok(true);
+      Reply(connection, response);
+      return;
+    }
+    case pb::ClientRequest::kStatus:
+    case pb::ClientRequest::BODY_NOT_SET:
+      response.set_error("empty request");
+      Reply(connection, response);
+      return;
+  }
+}
+
+std::vector<pb::RunRow> Node::RecentRuns(const std::string& job_filter, uint32_t limit) const {
+  std::vector<pb::RunRow> rows;
+  sm_->ForEachJob([&](const cron::pb::JobState& job) {
+    if (!job_filter.empty() && job.spec().name() != job_filter) return;
+    for (const auto* runs : {&job.history(), &job.open_runs()}) {
+      for (const cron::pb::RunRecord& r : *runs) {
+        pb::RunRow row;
+        row.set_job(job.spec().name());
+        *row.mutable_record() = r;
+        rows.push_back(std::move(row));
+      }
+    }
+  });
+  // Newest first by scheduled time, then name: a stable order.
+  std::sort(rows.begin(), rows.end(), [](const pb::RunRow& a, const pb::RunRow& b) {
+    if (a.record().scheduled_s() != b.record().scheduled_s()) {
+      return a.record().scheduled_s() > b.record().scheduled_s();
+    }
+    return a.record().run_name() < b.record().run_name();
+  });
+  if (rows.size() > limit) rows.resize(limit);
+  return rows;
+}
+
+void Node::OnHttpTick(uv_timer_t* timer) { static_cast<Node*>(timer->data)->PublishHttp(); }
+
+void Node::PublishHttp() {
+  if (!http_ || !started_) return;
+  const pb::ClusterStatus status = StatusNow();
+  MetricsInput m;
+  m.node = settings_.config.id();
+  m.leader = IsLeader();
+  m.applied_slot = applied_;
+  m.snapshot_slot = store_->snapshot_slot();
+  m.jobs = sm_->job_count();
+  m.lease_epoch = replica_->Lease().epoch.value;
+  m.counters = metrics_;
+  m.transport = transport_->stats();
+  std::vector<cron::pb::JobState> jobs;
+  std::vector<pb::RunRow> runs;
+  if (IsLeader()) {  // the freshest state; other nodes point to the leader's page
+    sm_->ForEachJob([&](const cron::pb::JobState& j) {
+      cron::pb::JobState copy;
+      *copy.mutable_spec() = j.spec();
+      copy.set_paused(j.paused());
+      copy.set_next_fire_s(j.next_fire_s());
+      copy.set_last_success_s(j.last_success_s());
+      copy.set_runs_started(j.runs_started());
+      jobs.push_back(std::move(copy));
+    });
+    runs = RecentRuns("", kStatusPageRuns);
+  }
+  http_->Publish(RenderMetrics(m), RenderStatusPage(status, jobs, runs));
+}
+
+void Node::OnClientClosed(transport::ConnectionId connection) {
+  for (auto it = pending_writes_.begin(); it != pending_writes_.end();) {
+    it = it->second.connection == connection ? pending_writes_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace paxcron::node

@@ -1,0 +1,137 @@
+// One real paxcron node (`paxcron node --config FILE`): the same paxos/, cron/ and storage/ code
+// the simulator runs, driven by a libuv loop, the monotonic clock for leases and timers, the wall
+// clock for schedules, real files (storage::PosixFileSystem), TCP (transport/) and real processes
+// (exec_launcher.h). It follows the driver contract of paxos/replica.h: persist (fdatasync), then
+// send, then apply; the cron leader loop runs only while the node holds the lease, and the lease
+// is checked again, with a fresh clock reading, right before every launch.
+//
+// Clients (the CLI) talk to any node: a node that does not lead answers with the leader's
+// address (ClientResponse.redirect). Writes are proposed through the log and answered once
+// applied. Single-threaded: everything runs on the loop's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cron/leader.h"
+#include "cron/state_machine.h"
+#include "node/config.h"
+#include "node/exec_launcher.h"
+#include "node/http_status.h"
+#include "node/launch_ledger.h"
+#include "node/node.pb.h"
+#include "node/status_page.h"
+#include "paxos/replica.h"
+#include "storage/node_store.h"
+#include "storage/posix_file_system.h"
+#include "transport/transport.h"
+#include "tz/zone_cache.h"
+
+namespace paxcron::node {
+
+using NodeMetrics = NodeCounters;
+
+class Node final : public transport::TransportHandler {
+ public:
+  using Logger = std::function<void(std::string_view line)>;
+  Node(uv_loop_t* loop, NodeSettings settings, Logger log);
+  ~Node() override;
+
+  // Opens the data directory (recovering it), starts the replica, listens and dials peers.
+  // Errors: damage on disk (named with file and offset), a port in use, ...
+  Status Start();
+  // Graceful stop (SIGTERM): a leader hands over its leadership first; then every handle is
+  // closed and the loop ends.
+  void Shutdown();
+
+  const NodeMetrics& metrics() const { return metrics_; }
+
+  // transport::TransportHandler
+  void OnPeerFrame(uint32_t peer_id, std::string_view payload) override;
+  void OnClientFrame(transport::ConnectionId connection, std::string_view payload) override;
+  void OnClientClosed(transport::ConnectionId connection) override;
+
+ private:
+  struct PendingWrite {
+    transport::ConnectionId connection;
+    int64_t deadline_mono_us;
+  };
+  struct PendingLookup {
+    std::string run_name;
+    int64_t deadline_mono_us;
+  };
+
+  void FinishShutdown();
+  paxos::Now Now() const;
+  int64_t WallUs() const;
+  void Log(std::string_view event, std::string_view fields = {});
+
+  // The driver loop.
+  void Pump();
+  void ProcessReady(paxos::Ready& ready);
+  void ApplyCommitted(const paxos::Committed& c);
+  void MaybeSnapshot();
+  bool HandleSnapshotIo(paxos::Ready& ready);
+  void CronStep();
+  void TrackRole();
+  void ArmWakeup(int64_t mono_us);
+  static void OnWakeup(uv_timer_t* timer);
+  static void OnCronTick(uv_timer_t* timer);
+  void ExpirePending();
+
+  // Launches and lookups.
+  void DoLaunch(const cron::LaunchRequest& request);
+  void DoLookup(const cron::LookupRequest& request);
+  void OnExecExit(ExecResult result);
+  bool ProposeCron(const cron::pb::Command& command, transport::ConnectionId reply_to);
+
+  // HTTP: /metrics and the status page, rendered here, served by another thread.
+  static void OnHttpTick(uv_timer_t* timer);
+  void PublishHttp();
+  std::vector<pb::RunRow> RecentRuns(const std::string& job, uint32_t limit) const;
+
+  // Clients.
+  void Reply(transport::ConnectionId connection, const pb::ClientResponse& response);
+  pb::ClusterStatus StatusNow() const;
+  bool IsLeader() const;
+
+  uv_loop_t* loop_;
+  NodeSettings settings_;
+  Logger log_;
+  storage::PosixFileSystem fs_;
+  std::unique_ptr<storage::NodeStore> store_;
+  std::unique_ptr<LaunchLedger> ledger_;
+  std::unique_ptr<paxos::Replica> replica_;
+  tz::ZoneCache zones_;
+  std::unique_ptr<cron::CronStateMachine> sm_;
+  std::unique_ptr<cron::CronLeader> leader_;
+  std::unique_ptr<ExecLauncher> exec_;
+  std::unique_ptr<transport::Transport> transport_;
+  uv_timer_t wakeup_timer_{};
+  uv_timer_t cron_timer_{};
+  uv_timer_t http_timer_{};
+  std::unique_ptr<HttpStatusServer> http_;
+  int64_t wakeup_at_us_ = -1;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool pumping_ = false;
+  std::deque<std::shared_ptr<const paxos::pb::Envelope>> to_self_;
+  uint64_t applied_ = 0;
+  uint64_t applied_stamp_us_ = 0;
+  uint64_t command_seq_ = 0;
+  paxos::Role role_ = paxos::Role::kFollower;
+  bool lease_held_ = false;
+  std::map<uint64_t, PendingWrite> pending_writes_;    // paxos command id -> client
+  std::map<uint64_t, PendingLookup> pending_lookups_;  // ledger query id -> run
+  uint64_t lookup_seq_ = 0;
+  NodeMetrics metrics_;
+};
+
+}  // namespace paxcron::node
