@@ -5,12 +5,17 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "cmd/cluster_client.h"
 #include "cmd/commands.h"
 #include "cron/civil_time.h"
+#include "cron/crontab_file.h"
 #include "cron/history.h"
-#include "sim/options.h"
+#include "cron/job_spec.h"
+#include "node/config.h"
+#include "tz/zone_cache.h"
 
 namespace paxcron::cmd {
 namespace {
@@ -131,17 +136,16 @@ int JobsAdd(const std::vector<std::string>& args) {
   spec->set_on_unknown(u);
   for (auto [text, setter] : {std::pair<std::string*, int>{&deadline, 0}, {&timeout, 1}}) {
     if (text->empty()) continue;
-    Result<int64_t> us = sim::ParseDuration(*text);
-    if (!us.ok() || us.value() < 1'000'000) {
-      std::fprintf(stderr,
-                   "paxcron jobs add: %s: '%s' is not a duration of 1s or more (90s, 10m, 1h)\n",
-                   setter == 0 ? "--deadline" : "--timeout", text->c_str());
+    Result<int64_t> seconds = cron::ParseDurationSeconds(*text);
+    if (!seconds.ok()) {
+      std::fprintf(stderr, "paxcron jobs add: %s: %s\n", setter == 0 ? "--deadline" : "--timeout",
+                   seconds.status().message().c_str());
       return 2;
     }
     if (setter == 0) {
-      spec->set_deadline_s(static_cast<uint64_t>(us.value() / 1'000'000));
+      spec->set_deadline_s(static_cast<uint64_t>(seconds.value()));
     } else {
-      spec->set_timeout_s(static_cast<uint32_t>(us.value() / 1'000'000));
+      spec->set_timeout_s(static_cast<uint32_t>(seconds.value()));
     }
   }
   return SimpleCommand(flags, c, fmt::format("job {} saved", name));
@@ -234,6 +238,82 @@ int RunsLs(const std::vector<std::string>& args) {
   return 0;
 }
 
+int JobsApply(const std::vector<std::string>& args) {
+  CLI::App app{
+      "Makes the cluster's job table the file's: adds new jobs, replaces changed ones, removes "
+      "the others. The file is crontab-style: 'EXPR NAME [OPTION=VALUE ...] COMMAND' per line "
+      "(cron/crontab_file.h).",
+      "paxcron jobs apply"};
+  ClusterFlags flags;
+  AddClusterFlags(app, flags);
+  std::string path;
+  bool dry_run = false;
+  app.add_option("file", path, "the crontab-style file")->required();
+  app.add_flag("--dry-run", dry_run, "print what would change, change nothing");
+  if (int rc = ParseArgs(app, args); rc >= 0) return rc;
+  Result<std::string> text = node::ReadWholeFile(path, "file");
+  if (!text.ok()) {
+    std::fprintf(stderr, "paxcron jobs apply: %s\n", text.status().message().c_str());
+    return 1;
+  }
+  Result<std::vector<cron::pb::JobSpec>> wanted = cron::ParseCrontab(text.value(), path);
+  if (!wanted.ok()) {
+    std::fprintf(stderr, "paxcron jobs apply: %s\n", wanted.status().message().c_str());
+    return 1;
+  }
+  // The defaults filled in as the cluster will (and zones checked here first), so that an
+  // unchanged job compares equal and is left alone: re-putting one restarts its schedule.
+  tz::ZoneCache zones;
+  for (cron::pb::JobSpec& spec : wanted.value()) {
+    if (Result<cron::CompiledJob> c = cron::CompileJobSpec(spec, zones); !c.ok()) {
+      std::fprintf(stderr, "paxcron jobs apply: %s: %s\n", path.c_str(),
+                   c.status().message().c_str());
+      return 1;
+    }
+  }
+  ClientRequest list;
+  list.mutable_list_jobs();
+  ClientResponse current;
+  if (int rc = Call(flags, list, current); rc >= 0) return rc;
+  std::map<std::string, const cron::pb::JobSpec*> have;
+  for (const cron::pb::JobState& j : current.jobs()) have[j.spec().name()] = &j.spec();
+  std::vector<cron::pb::Command> plan;
+  int added = 0, changed = 0, removed = 0, unchanged = 0;
+  std::set<std::string> keep;
+  for (const cron::pb::JobSpec& spec : wanted.value()) {
+    keep.insert(spec.name());
+    auto it = have.find(spec.name());
+    if (it != have.end() && it->second->SerializeAsString() == spec.SerializeAsString()) {
+      ++unchanged;
+      continue;
+    }
+    ++(it == have.end() ? added : changed);
+    std::printf("%s %s\n", it == have.end() ? "add" : "change", spec.name().c_str());
+    cron::pb::Command c;
+    *c.mutable_put_job()->mutable_spec() = spec;
+    plan.push_back(std::move(c));
+  }
+  for (const auto& [name, spec] : have) {
+    if (keep.count(name) != 0) continue;
+    ++removed;
+    std::printf("remove %s\n", name.c_str());
+    cron::pb::Command c;
+    c.mutable_delete_job()->set_name(name);
+    plan.push_back(std::move(c));
+  }
+  if (!dry_run) {
+    for (const cron::pb::Command& c : plan) {
+      ClientRequest request;
+      *request.mutable_command() = c;
+      ClientResponse response;
+      if (int rc = Call(flags, request, response); rc >= 0) return rc;
+    }
+  }
+  std::printf("%s%d added, %d changed, %d removed, %d unchanged\n", dry_run ? "(dry run) " : "",
+              added, changed, removed, unchanged);
+  return 0;
+}
+
 }  // namespace
 
 int RunJobs(const std::vector<std::string>& args) {
@@ -241,6 +321,7 @@ int RunJobs(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
   if (verb == "add") return JobsAdd(rest);
   if (verb == "ls") return JobsLs(rest);
+  if (verb == "apply") return JobsApply(rest);
   if (verb == "rm") return JobsByName(rest, "rm", "Removes a job (its history goes with it).");
   if (verb == "pause")
     return JobsByName(rest, "pause", "Pauses a job: no run begins until resumed.");
@@ -250,7 +331,7 @@ int RunJobs(const std::vector<std::string>& args) {
   if (verb == "run")
     return JobsByName(rest, "run", "Runs a job now, once, under a manual run name.");
   std::fprintf(verb.empty() || verb == "--help" ? stdout : stderr,
-               "usage: paxcron jobs add|ls|rm|pause|resume|run ... (each with --help)\n");
+               "usage: paxcron jobs add|ls|rm|pause|resume|run|apply ... (each with --help)\n");
   return verb == "--help" ? 0 : 2;
 }
 

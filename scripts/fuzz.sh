@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the transport's frame decoding and handshake parsing (fuzz/frame_fuzz.cc) with libFuzzer:
+# Fuzzes the transport's frame decoding and handshake parsing (fuzz/frame_fuzz.cc), and crontab
+# files and schedule expressions (fuzz/crontab_fuzz.cc), with libFuzzer:
 # configures a clang build in build-fuzz (coverage instrumentation and AddressSanitizer), builds
 # the target and runs it for SECONDS (default 30) on the corpus in build-fuzz/corpus/frame, which
 # grows from run to run, plus the hand-made seeds in fuzz/seeds/frame (well-formed handshake
@@ -23,7 +24,12 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 CC=clang CXX=clang++ cmake -S . -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPAXCRON_FUZZ=ON >/dev/null
-cmake --build "$dir" -j "${PAXCRON_FUZZ_JOBS:-$(nproc)}" --target frame_fuzz
-mkdir -p "$dir/corpus/frame" "$dir/artifacts"
-"$dir/fuzz/frame_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
-  -artifact_prefix="$dir/artifacts/" "$dir/corpus/frame" fuzz/seeds/frame
+cmake --build "$dir" -j "${PAXCRON_FUZZ_JOBS:-$(nproc)}" --target frame_fuzz crontab_fuzz
+mkdir -p "$dir/artifacts"
+# Each target gets SECONDS: frames and handshakes (transport/), then crontab lines (cron/).
+for target in frame crontab; do
+  mkdir -p "$dir/corpus/$target"
+  echo "fuzz: ${target}_fuzz for $seconds s"
+  "$dir/fuzz/${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="$dir/artifacts/" "$dir/corpus/$target" "fuzz/seeds/$target"
+done

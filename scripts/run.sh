@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: set up, build, then run the simulator: 20 seeds of a 5-node cluster under every
-# fault (2 simulated minutes each), then 10 seeds of the replicated cron with 50 jobs on the
-# weakest scheduler (10 simulated minutes each). Extra arguments go to 'paxcron sim' instead.
+# The main job: set up, build, then the cluster demo (scripts/demo.sh): a local 3-node cluster on
+# 127.0.0.1 with a few jobs, runs happening, the leader killed with SIGKILL, the failover and the
+# run history without a duplicate, then the cluster stopped; under a minute. With arguments, they
+# go to 'paxcron sim' instead (the simulator), e.g. scripts/run.sh --seeds 1-20 --faults all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,5 +10,4 @@ scripts/build.sh build
 if (($#)); then
   exec build/paxcron sim "$@"
 fi
-build/paxcron sim --seeds 1-20 --nodes 5 --duration 2m --faults all
-build/paxcron sim --seeds 1-10 --nodes 5 --jobs 50 --duration 10m --faults all --scheduler plain
+exec scripts/demo.sh build/paxcron
