@@ -1,6 +1,7 @@
 // `paxcron cluster up|down`: a local cluster on 127.0.0.1 for trying paxcron, demos and tests.
 // Everything lives under one directory: the secret, one config, data directory, log and pid file
-// per node, and the endpoints file the client commands read (cluster_client.h). `up` on an
+// per node, the endpoints file the client commands read (cluster_client.h), and `http`, each
+// node's status page address (/metrics beside it). `up` on an
 // existing directory starts whichever of its nodes are not running, with their data; `down` stops
 // exactly the processes it started (pid files checked against /proc/PID/cmdline), SIGTERM first,
 // SIGKILL after 5 s.
@@ -104,22 +105,25 @@ int Up(const std::vector<std::string>& args) {
     std::random_device random;
     std::string secret;
     for (int i = 0; i < 32; ++i) secret += fmt::format("{:02x}", random() & 0xff);
-    std::vector<int> ports;
+    std::vector<int> ports, http_ports;
     for (int k = 0; k < nodes; ++k) ports.push_back(FreePort());
-    std::string members, endpoints;
+    for (int k = 0; k < nodes; ++k) http_ports.push_back(FreePort());
+    std::string members, endpoints, http;
     for (int k = 1; k <= nodes; ++k) {
       members += fmt::format("members {{ id: {} address: \"127.0.0.1:{}\" }}\n", k, ports[k - 1]);
       endpoints += fmt::format("{}127.0.0.1:{}", k == 1 ? "" : ",", ports[k - 1]);
+      http += fmt::format("node{} http://127.0.0.1:{}/\n", k, http_ports[k - 1]);
     }
     bool ok = WriteText(dir + "/secret", secret + "\n", 0600) &&
-              WriteText(dir + "/endpoints", endpoints + "\n");
+              WriteText(dir + "/endpoints", endpoints + "\n") && WriteText(dir + "/http", http);
     for (int k = 1; ok && k <= nodes; ++k) {
       ok = WriteText(
           fmt::format("{}/node{}.conf", dir, k),
           fmt::format("# paxcron node {} of a local cluster (paxcron cluster up)\n"
                       "id: {}\n{}data_dir: \"node{}/data\"\nbackup_dir: \"node{}/backup\"\n"
-                      "secret_file: \"secret\"\nlog_file: \"node{}.log\"\n",
-                      k, k, members, k, k, k));
+                      "secret_file: \"secret\"\nlog_file: \"node{}.log\"\n"
+                      "http_listen: \"127.0.0.1:{}\"\n",
+                      k, k, members, k, k, k, http_ports[k - 1]));
     }
     if (!ok) {
       std::fprintf(stderr, "paxcron cluster up: cannot write in %s\n", dir.c_str());

@@ -10,6 +10,9 @@ packages+=(clang)
 # The real node: HMAC authentication (OpenSSL libcrypto), the CLI's argument parser, the HTTP
 # server of /metrics and the status page.
 packages+=(libssl-dev libcli11-dev libcpp-httplib-dev)
+# The cluster tests' checks (tests/cluster_test.sh, cluster_abuse_test.sh), and the browser that
+# renders the status page in tests/status_page_test.sh.
+packages+=(python3 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,17 +8,8 @@
 # stopped on any exit. usage: cluster_test.sh PAXCRON
 set -euo pipefail
 bin=$1
-dir=$(mktemp -d /tmp/paxcron-cluster-test.XXXXXX)
-cleanup() {
-  "$bin" cluster down --dir "$dir" >/dev/null 2>&1 || true
-  if [[ ${KEEP:-0} == 1 ]]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-fail() {
-  echo "cluster_test: FAIL: $*" >&2
-  tail -n 20 "$dir"/node*.log >&2 || true
-  exit 1
-}
+test_name=cluster_test
+source "$(dirname "$0")/cluster_lib.sh"
 now() { date +%s.%N; }
 
 "$bin" cluster up --nodes 3 --dir "$dir" >/dev/null || fail "cluster up"
