@@ -3,8 +3,8 @@
 # command appends its run name and the time to a file; the leader is killed with SIGKILL (and
 # restarted) every ~10 s, 5 times or more, over 60 s or more. Then: no run name twice in the file;
 # every second outside the failover windows has its run; each failover (the kill to the next
-# launch) takes at most 3 s; a follower stopped long enough to fall behind the leader's compaction
-# point catches up by snapshot transfer. Bounded: every wait has a deadline; the cluster is
+# launch) takes at most 3 s, and at most 1.5 s after a SIGTERM (a hand-over); a follower stopped
+# long enough to fall behind the leader's compaction point catches up by snapshot transfer. Bounded: every wait has a deadline; the cluster is
 # stopped on any exit. usage: cluster_test.sh PAXCRON
 set -euo pipefail
 bin=$1
@@ -46,6 +46,15 @@ kill -9 "$(cat "$dir/node$f.pid")"
 sleep 12
 "$bin" cluster up --dir "$dir" --wait 10 >/dev/null || fail "restart of the follower"
 sleep 6
+# A graceful stop (SIGTERM) of the leader: it hands over first, so the next launch need not wait
+# out the lease.
+l=$(leader)
+term_at=$(now)
+kill -TERM "$(cat "$dir/node$l.pid")"
+sleep 3
+grep -q "event=handover" "$dir/node$l.log" || fail "node $l stopped without handing over"
+"$bin" cluster up --dir "$dir" --wait 10 >/dev/null || fail "restart after SIGTERM"
+sleep 3
 end=$(now)
 "$bin" jobs pause tick --dir "$dir" >/dev/null || fail "jobs pause"
 sleep 2
@@ -56,10 +65,10 @@ dups=$(awk '{print $1}' "$ledger" | sort | uniq -d)
 runs=$(wc -l <"$ledger")
 
 # 2 and 3. Every second outside the failover windows ran; each failover took at most 3 s.
-python3 - "$ledger" "$start" "$end" "${kills[@]}" <<'PY' || fail "schedule check"
+python3 - "$ledger" "$start" "$end" "$term_at" "${kills[@]}" <<'PY' || fail "schedule check"
 import sys, datetime
-ledger, start, end = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-kills = [float(k) for k in sys.argv[4:]]
+ledger, start, end, term = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+kills = [float(k) for k in sys.argv[5:]]
 ran = {}
 for line in open(ledger):
     name, t = line.split()
@@ -76,6 +85,13 @@ for k in kills:
     worst = max(worst, failover)
     if failover > 3.0:
         sys.exit(f"failover took {failover:.3f} s after the kill at {k:.3f}")
+# Around the graceful stop no run may be more than 1.5 s late (a kill costs over 2 s: the lease).
+around = [t - s for s, t in ran.items() if term - 1 <= s <= term + 3]
+if len(around) < 4:
+    sys.exit(f"only {len(around)} runs scheduled around the SIGTERM at {term:.3f}")
+handover = max(around)
+if handover > 1.5:
+    sys.exit(f"around a SIGTERM of the leader a run started {handover:.3f} s late (no hand-over?)")
 missing = []
 for s in range(int(start) + 5, int(end) - 2):
     if s in ran:
@@ -85,7 +101,8 @@ for s in range(int(start) + 5, int(end) - 2):
     missing.append(s)
 if missing:
     sys.exit(f"seconds without a run outside failover windows: {missing[:10]}")
-print(f"{len(ran)} runs, {len(kills)} leader kills, worst failover {worst:.3f} s")
+print(f"{len(ran)} runs, {len(kills)} leader kills, worst failover {worst:.3f} s, "
+      f"latest start around a graceful stop {handover:.3f} s")
 PY
 
 # 4. The follower came back by snapshot transfer.
