@@ -16,10 +16,11 @@
 // clusters are still stopped. scripts/etcd_bench.sh installs etcd, builds, runs this in a temporary
 // directory and cleans up after it on any exit (it finds etcd's members by DIR/etcd/m*.pid).
 // usage: etcd_compare --paxcron BIN --etcd BIN --dir DIR [--seconds 10] [--warmup 1]
-//                     [--clients 1,16,64] [--kills 10] [--deadline 330]
+//                     [--clients 1,16,64] [--kills 10] [--deadline 330] [--paxcron-config TEXT]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -35,7 +36,6 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <httplib.h>
 #include <map>
 #include <memory>
 #include <set>
@@ -55,22 +55,26 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kCommandBytes = 256;
 constexpr int kMembers = 3;
-constexpr int64_t kCallTimeoutMs = 5000;   // a load write slower than this counts as an error
-constexpr int64_t kProbeTimeoutMs = 300;   // failover probes give up on a write this soon...
-constexpr int kProbesPerMember = 3;        // ...and several run at once, so one stuck write
-                                           // (sent to a dead leader) does not hide recovery
-constexpr double kFailoverMaxS = 20;       // a failover not over by then is reported as failed
+constexpr int64_t kCallTimeoutMs = 5000;  // a load write slower than this counts as an error
+constexpr int64_t kProbeTimeoutMs = 300;  // failover probes give up on a write this soon...
+constexpr int kProbesPerMember = 3;       // ...and several run at once, so one stuck write
+                                          // (sent to a dead leader) does not hide recovery
+constexpr double kFailoverMaxS = 20;      // a failover not over by then is reported as failed
 constexpr double kRejoinMaxS = 30;
 constexpr double kSettleS = 1;  // after a rejoin, before the next kill: both systems alike
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 void SleepS(double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); }
 
 struct Options {
   std::string paxcron_bin, etcd_bin, dir;
+  // Extra config lines for every paxcron node (a what-if, such as a shorter lease; default none).
+  std::string paxcron_config;
   double seconds = 10, warmup_s = 1, deadline_s = 330;
   std::vector<int> clients = {1, 16, 64};
   int kills = 10;
@@ -100,6 +104,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log, bool d
   if (out >= 0) ::dup2(out, 1), ::dup2(out, 2);
   const int null = ::open("/dev/null", O_RDONLY);
   if (null >= 0) ::dup2(null, 0);
+  // No inherited client sockets: an etcd member holding one would keep that connection open
+  // after this program closed it.
+  ::close_range(3, ~0U, 0);
   ::execv(args[0], args.data());
   _exit(127);
 }
@@ -298,9 +305,9 @@ class EtcdWriter final : public Writer {
   }
   bool Put(const std::string& key) override {
     static const std::string value = Base64(Command256());
-    httplib::Result r = http_.Post(
-        "/v3/kv/put", fmt::format(R"({{"key":"{}","value":"{}"}})", Base64(key), value),
-        "application/json");
+    httplib::Result r =
+        http_.Post("/v3/kv/put", fmt::format(R"({{"key":"{}","value":"{}"}})", Base64(key), value),
+                   "application/json");
     if (!r) {
       last_error = "http: " + httplib::to_string(r.error());
       return false;
@@ -356,14 +363,24 @@ class System {
 
 class PaxcronSystem final : public System {
  public:
-  PaxcronSystem(std::string bin, std::string dir) : bin_(std::move(bin)), dir_(std::move(dir)) {}
+  PaxcronSystem(std::string bin, std::string dir, std::string extra_config)
+      : bin_(std::move(bin)), dir_(std::move(dir)), extra_config_(std::move(extra_config)) {}
   std::string name() const override { return "paxcron"; }
 
   // `cluster up` writes the configs (each node with an http_listen for /metrics, listed in
-  // DIR/http as "nodeK http://host:port/") and starts the nodes.
+  // DIR/http as "nodeK http://host:port/") and starts the nodes. With extra config lines (what
+  // if the lease were shorter?) the nodes are stopped once, given the lines and started again.
   Status Start() override {
-    Status s = RunProcess({bin_, "cluster", "up", "--nodes", "3", "--dir", dir_},
-                          dir_ + "-cli.log", 40);
+    const std::string log = dir_ + "-cli.log";
+    Status s = RunProcess({bin_, "cluster", "up", "--nodes", "3", "--dir", dir_}, log, 40);
+    if (s.ok() && !extra_config_.empty()) {
+      s = RunProcess({bin_, "cluster", "down", "--dir", dir_}, log, 20);
+      for (int k = 1; s.ok() && k <= kMembers; ++k) {
+        std::ofstream(fmt::format("{}/node{}.conf", dir_, k), std::ios::app)
+            << extra_config_ << "\n";
+      }
+      if (s.ok()) s = RunProcess({bin_, "cluster", "up", "--dir", dir_}, log, 40);
+    }
     if (!s.ok()) return s;
     cmd::ClusterFlags flags;
     flags.dir = dir_;
@@ -418,8 +435,8 @@ class PaxcronSystem final : public System {
   }
   Disk LeaderDisk(const Member& leader) override {
     const std::string page = GetMetrics(leader.metrics);
-    return {Metric(page, "paxcron_fsync_seconds_count"),
-            Metric(page, "paxcron_fsync_seconds_sum"), Metric(page, "paxcron_commits_total")};
+    return {Metric(page, "paxcron_fsync_seconds_count"), Metric(page, "paxcron_fsync_seconds_sum"),
+            Metric(page, "paxcron_commits_total")};
   }
 
  private:
@@ -434,7 +451,7 @@ class PaxcronSystem final : public System {
     if (!response.ParseFromString(reply.value())) return Status::Error("bad status reply");
     return response.status();
   }
-  std::string bin_, dir_;
+  std::string bin_, dir_, extra_config_;
   cmd::ClusterTarget target_;
 };
 
@@ -448,8 +465,8 @@ class EtcdSystem final : public System {
     std::string cluster;
     for (uint32_t id = 1; id <= kMembers; ++id) {
       const int client = FreePort(), peer = FreePort();
-      members.push_back({id, fmt::format("127.0.0.1:{}", client), client,
-                         fmt::format("127.0.0.1:{}", client)});
+      members.push_back(
+          {id, fmt::format("127.0.0.1:{}", client), client, fmt::format("127.0.0.1:{}", client)});
       peer_ports_[id] = peer;
       cluster += fmt::format("{}m{}=http://127.0.0.1:{}", id == 1 ? "" : ",", id, peer);
     }
@@ -535,8 +552,9 @@ class EtcdSystem final : public System {
     if (!r || r->status != 200) return Status::Error("etcd status: no answer");
     auto field = [&](const std::string& name) -> uint64_t {
       const size_t at = r->body.find("\"" + name + "\":\"");
-      return at == std::string::npos ? 0 : std::strtoull(r->body.c_str() + at + name.size() + 4,
-                                                         nullptr, 10);
+      return at == std::string::npos
+                 ? 0
+                 : std::strtoull(r->body.c_str() + at + name.size() + 4, nullptr, 10);
     };
     return Status_{field("member_id"), field("leader"), field("raftIndex")};
   }
@@ -629,8 +647,8 @@ Result<LoadResult> RunLoad(System& sys, int clients, const Options& o) {
 // ---- 2. Failover -----------------------------------------------------------------------------
 
 struct Failover {
-  double write_s = -1;   // kill to the first accepted write; -1: none within kFailoverMaxS
-  double rejoin_s = -1;  // restart to caught up
+  double write_s = -1;      // kill to the first accepted write; -1: none within kFailoverMaxS
+  double rejoin_s = -1;     // restart to caught up
   std::string probe_error;  // when no write was accepted: what a probe heard last
 };
 
@@ -661,8 +679,8 @@ Result<Failover> KillLeaderOnce(System& sys, int round) {
       for (int n = 0; !done && !g_stop && Since(killed) < kFailoverMaxS; ++n) {
         if (writers[i]->Put(fmt::format("failover-{}-{}-{}", round, i, n))) {
           int64_t none = -1;
-          const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() -
-                                                                                killed).count();
+          const auto us =
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - killed).count();
           first_ok_us.compare_exchange_strong(none, us);
           done = true;
         } else {
@@ -704,15 +722,19 @@ std::string Machine(const Options& o) {
   std::string cpu = Shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'");
   const std::string df = Shell(fmt::format(
       "df -hT '{}' | awk 'NR==2 {{print $1\" (\"$2\", \"$3\" total, \"$6\" used)\"}}'", o.dir));
+  std::string loadavg = ReadText("/proc/loadavg");
+  loadavg = loadavg.substr(0, loadavg.find(' ', loadavg.find(' ', loadavg.find(' ') + 1) + 1));
   return fmt::format(
-      "machine   {} CPUs ({}), Linux {}, {} MiB RAM\n"
+      "machine   {} CPUs ({}), Linux {}, {} MiB RAM, load average {} at the start\n"
       "disk      data dirs in {} on {}\n"
       "etcd      {}, 3 members, default settings: heartbeat 100 ms, election 1000 ms, fsync on\n"
-      "paxcron   3 nodes (paxcron cluster up), default settings: heartbeat 50 ms, election "
-      "300-600 ms, lease 2000 ms, fsync on\n",
+      "paxcron   3 nodes (paxcron cluster up), {}\n",
       std::thread::hardware_concurrency(), cpu, u.release,
-      ::sysconf(_SC_PHYS_PAGES) / 1024 * ::sysconf(_SC_PAGESIZE) / 1024, o.dir, df,
-      Shell(fmt::format("'{}' --version 2>/dev/null | head -1", o.etcd_bin)));
+      ::sysconf(_SC_PHYS_PAGES) / 1024 * ::sysconf(_SC_PAGESIZE) / 1024, loadavg, o.dir, df,
+      Shell(fmt::format("'{}' --version 2>/dev/null | head -1", o.etcd_bin)),
+      o.paxcron_config.empty()
+          ? "default settings: heartbeat 50 ms, election 300-600 ms, lease 2000 ms, fsync on"
+          : "default settings but: " + o.paxcron_config);
 }
 
 // "x / y" with one decimal, or "-" when the leader's /metrics did not answer.
@@ -730,19 +752,24 @@ void PrintLoad(const std::map<std::pair<int, std::string>, LoadResult>& r, const
       if (it == r.end()) continue;
       const LoadResult& l = it->second;
       const auto ok = static_cast<double>(l.ok);
-      fmt::print("{:>7}  {:<7} {:>10.0f} {:>8.2f} {:>8.2f} {:>7} | {:>12} {:>9} {:>13} | {:>13.0f} "
-                 "{:>6.0f} {:>8.0f}\n",
-                 c, sys, l.rate(), l.ms(0.50), l.ms(0.99), l.errors, PerDisk(ok, l.disk.fsyncs),
-                 PerDisk(l.disk.fsync_s, l.disk.fsyncs, 1e3), PerDisk(ok, l.disk.entries),
-                 100 * l.server_cpu_s / l.seconds, 100 * l.bench_cpu_s / l.seconds,
-                 100 * l.machine_cpu_s / l.seconds);
+      fmt::print(
+          "{:>7}  {:<7} {:>10.0f} {:>8.2f} {:>8.2f} {:>7} | {:>12} {:>9} {:>13} | {:>13.0f} "
+          "{:>6.0f} {:>8.0f}\n",
+          c, sys, l.rate(), l.ms(0.50), l.ms(0.99), l.errors, PerDisk(ok, l.disk.fsyncs),
+          PerDisk(l.disk.fsync_s, l.disk.fsyncs, 1e3), PerDisk(ok, l.disk.entries),
+          100 * l.server_cpu_s / l.seconds, 100 * l.bench_cpu_s / l.seconds,
+          100 * l.machine_cpu_s / l.seconds);
       if (l.errors > 0) fmt::print("         first error: {}\n", l.first_error);
     }
   }
-  fmt::print("(writes/fsync, fsync ms, writes/entry: the leader's, from its /metrics; CPU: % of one "
-             "core over the window, {} cores; machine: every process, others' too)\n",
-             std::thread::hardware_concurrency());
-  fmt::print("\nratios paxcron/etcd\nclients  commits/s    p50    p99\n");
+  fmt::print(
+      "(writes/fsync, fsync ms, writes/entry: the leader's, from its /metrics, which paxcron "
+      "refreshes every 0.5 s: approximate. CPU: % of one core over the window, {} cores; "
+      "machine: every process, others' too)\n",
+      std::thread::hardware_concurrency());
+  fmt::print(
+      "\nratios paxcron/etcd (commits/s: higher is better for paxcron; p50, p99: lower)\n"
+      "clients  commits/s    p50    p99\n");
   for (int c : o.clients) {
     auto p = r.find({c, "paxcron"}), e = r.find({c, "etcd"});
     if (p == r.end() || e == r.end()) continue;
@@ -765,8 +792,9 @@ struct FailoverStats {
 };
 
 void PrintFailover(const std::map<std::string, FailoverStats>& f) {
-  fmt::print("\nfailover: kill -9 of the leader to the first write accepted through any member\n"
-             "system   kills  mean s   max s   min s  rejoin mean s  each (s)\n");
+  fmt::print(
+      "\nfailover: kill -9 of the leader to the first write accepted through any member\n"
+      "system   kills  mean s   max s   min s  rejoin mean s  each (s)\n");
   for (const char* sys : {"paxcron", "etcd"}) {
     auto it = f.find(sys);
     if (it == f.end()) continue;
@@ -802,10 +830,10 @@ void PrintGoals(const std::map<std::pair<int, std::string>, LoadResult>& r,
   if (pf != f.end() && ef != f.end() && !pf->second.write_s.empty() &&
       !ef->second.write_s.empty()) {
     const bool met = pf->second.failed == 0 && pf->second.mean() <= ef->second.mean();
-    fmt::print("  failover no slower than etcd's (mean):  {:.2f} s vs {:.2f} s (max {:.2f} vs "
-               "{:.2f})  {}\n",
-               pf->second.mean(), ef->second.mean(), pf->second.max(), ef->second.max(),
-               verdict(met));
+    fmt::print(
+        "  failover no slower than etcd's (mean):  {:.2f} s vs {:.2f} s (max {:.2f} vs "
+        "{:.2f})  {}\n",
+        pf->second.mean(), ef->second.mean(), pf->second.max(), ef->second.max(), verdict(met));
   }
 }
 
@@ -818,10 +846,11 @@ std::vector<int> ParseClients(const std::string& list) {
 
 int Run(const Options& o, std::vector<std::unique_ptr<System>>& systems) {
   fmt::print("{}", Machine(o));
-  fmt::print("load      closed loop, {}-byte commands, {:.0f} s warm-up + {:.0f} s measured per "
-             "point; paxcron: put_job of a new job; etcd: put of a new key via the HTTP/JSON "
-             "gateway\n",
-             kCommandBytes, o.warmup_s, o.seconds);
+  fmt::print(
+      "load      closed loop, {}-byte commands, {:.0f} s warm-up + {:.0f} s measured per "
+      "point; paxcron: put_job of a new job; etcd: put of a new key via the HTTP/JSON "
+      "gateway\n",
+      kCommandBytes, o.warmup_s, o.seconds);
   for (auto& sys : systems) {
     const auto t = Clock::now();
     if (Status s = sys->Start(); !s.ok()) {
@@ -842,7 +871,8 @@ int Run(const Options& o, std::vector<std::unique_ptr<System>>& systems) {
                    r.status().message());
         continue;
       }
-      fmt::print("measured  {} at {} clients: {:.0f} commits/s\n", sys->name(), c, r.value().rate());
+      fmt::print("measured  {} at {} clients: {:.0f} commits/s\n", sys->name(), c,
+                 r.value().rate());
       std::fflush(stdout);
       load[{c, sys->name()}] = std::move(r.value());
     }
@@ -890,13 +920,16 @@ int main(int argc, char** argv) {
   app.add_option("--clients", clients, "concurrent clients per point (default 1,16,64)");
   app.add_option("--kills", o.kills, "leader kills per system (default 10)");
   app.add_option("--deadline", o.deadline_s, "seconds for the whole run (default 330)");
+  app.add_option("--paxcron-config", o.paxcron_config,
+                 "extra lines for every paxcron node's config, e.g. 'lease_ms: 900' (a what-if)");
   CLI11_PARSE(app, argc, argv);
   o.clients = ParseClients(clients);
   ::signal(SIGPIPE, SIG_IGN);  // a write to a killed member's socket is an error, not a death
   ::signal(SIGINT, OnSignal);
   ::signal(SIGTERM, OnSignal);
   std::vector<std::unique_ptr<System>> systems;
-  systems.push_back(std::make_unique<PaxcronSystem>(o.paxcron_bin, o.dir + "/paxcron"));
+  systems.push_back(
+      std::make_unique<PaxcronSystem>(o.paxcron_bin, o.dir + "/paxcron", o.paxcron_config));
   systems.push_back(std::make_unique<EtcdSystem>(o.etcd_bin, o.dir + "/etcd"));
   const int rc = Run(o, systems);
   for (auto& sys : systems) sys->Stop();

@@ -13,7 +13,9 @@ namespace paxcron {
 
 template <typename T>
 void PutLittleEndian(T v, std::string& out) {
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  char bytes[sizeof(T)];
+  for (size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>(v >> (8 * i));
+  out.append(bytes, sizeof(T));  // one append: push_back per byte shows in profiles
 }
 
 // REQUIRES: bytes.size() >= sizeof(T); reads the first sizeof(T) bytes.

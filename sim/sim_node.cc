@@ -136,6 +136,10 @@ void World::NoteStorageSize(Node& n) {
       std::max(stats_.peak_log_slots,
                p.last_slot().value - std::min(p.last_slot().value, p.compacted_through().value));
   stats_.peak_snapshot_bytes = std::max(stats_.peak_snapshot_bytes, n.store->snapshot_file_bytes());
+}
+
+void World::NoteDiskSize(Node& n) {
+  // The disk is fullest right after a snapshot is written, before the compaction it allows.
   stats_.peak_disk_bytes = std::max(stats_.peak_disk_bytes, n.fs->TotalBytes());
 }
 

@@ -30,6 +30,7 @@ void World::MaybeTakeSnapshot(Node& n) {
   const Status saved = n.store->SaveSnapshot(file);
   PAXCRON_ASSERT(saved.ok());
   NoteStorageSize(n);
+  NoteDiskSize(n);
   ++stats_.snapshots_taken;
   checkers_.OnSnapshotTaken(now_us_, n.id, n.applied, NodeSnapshotDigest(file.data));
   trace_->Emitf(now_us_, n.id, "snapshot", ",\"slot\":{},\"bytes\":{}", n.applied,
@@ -100,6 +101,7 @@ bool World::HandleSnapshotIo(Node& n, paxos::Ready& ready) {
     const Status adopted = n.store->AdoptReceivedSnapshot(file.value());
     PAXCRON_ASSERT(adopted.ok());
     NoteStorageSize(n);
+    NoteDiskSize(n);
     const uint64_t applied_before = n.applied;
     // Output still queued behind the disk holds only slots the replica had handed over before,
     // all below the snapshot (InstallSnapshot() accepts nothing else): the snapshot covers them.

@@ -201,6 +201,7 @@ class World {
   bool StartFromDisk(Node& n);
   void LoadOwnSnapshot(Node& n, const storage::Snapshot& snapshot);
   void NoteStorageSize(Node& n);
+  void NoteDiskSize(Node& n);
   void DamageDisk(const FaultEvent& f);
   uint32_t LiveNodes() const;  // nodes not broken
   void LoadNodeSnapshot(Node& n, const pb::NodeSnapshot& snapshot);

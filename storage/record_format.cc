@@ -20,12 +20,17 @@ uint64_t ZeroTailStart(std::string_view bytes) {
 
 }  // namespace
 
-void AppendRecord(std::string_view payload, std::string& out) {
-  PAXCRON_ASSERT(payload.size() <= kRecordMaxBytes);
+void AppendRecord(std::string_view payload, std::string& out) { AppendRecord({}, payload, out); }
+
+void AppendRecord(std::string_view prefix, std::string_view payload, std::string& out) {
+  const size_t length = prefix.size() + payload.size();
+  PAXCRON_ASSERT(length <= kRecordMaxBytes);
+  out.reserve(out.size() + kRecordHeaderBytes + length);
   const size_t at = out.size();
-  PutLittleEndian(static_cast<uint32_t>(payload.size()), out);
-  PutLittleEndian(Crc32c(payload), out);
+  PutLittleEndian(static_cast<uint32_t>(length), out);
+  PutLittleEndian(Crc32c(payload, Crc32c(prefix)), out);
   PutLittleEndian(HeaderCrc(std::string_view(out).substr(at, 8)), out);
+  out.append(prefix);
   out.append(payload);
 }
 

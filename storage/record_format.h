@@ -25,6 +25,9 @@ constexpr uint32_t kRecordMaxBytes = 64 * 1024 * 1024;  // a longer length is da
 
 // Appends one framed record to `out`. REQUIRES: payload.size() <= kRecordMaxBytes.
 void AppendRecord(std::string_view payload, std::string& out);
+// The same for the payload `prefix` + `payload`, without joining them first (a log record's tag
+// and body).
+void AppendRecord(std::string_view prefix, std::string_view payload, std::string& out);
 
 struct SegmentScan {
   enum class End { kClean, kTorn, kCorrupt };

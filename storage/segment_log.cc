@@ -100,12 +100,10 @@ Status SegmentLog::Append(uint64_t tag, std::string_view payload) {
     if (Status s = Sync(); !s.ok()) return s;
     if (Status s = StartSegment(segments_.back().number + 1); !s.ok()) return s;
   }
-  std::string body;
-  body.reserve(kTagBytes + payload.size());
-  PutLittleEndian(tag, body);
-  body.append(payload);
+  std::string tag_bytes;
+  PutLittleEndian(tag, tag_bytes);
   std::string framed;
-  AppendRecord(body, framed);
+  AppendRecord(tag_bytes, payload, framed);
   if (Status s = open_->Append(framed); !s.ok()) return s;
   Segment& seg = segments_.back();
   seg.bytes += framed.size();
