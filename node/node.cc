@@ -22,6 +22,7 @@ constexpr uint32_t kRunsLimitMax = 10'000;
 constexpr uint64_t kHandOverFlushMs = 150;
 constexpr uint64_t kHttpRefreshMs = 500;
 constexpr uint32_t kStatusPageRuns = 30;
+constexpr size_t kStatusPageJobs = 200;
 
 // The exec launcher's launch is a local call that returns at once, and a lookup is final the
 // moment it is answered (the answering node refuses the run for good, launch_ledger.h): there is
@@ -43,7 +44,8 @@ Node::Node(uv_loop_t* loop, NodeSettings settings, Logger log)
   uv_timer_init(loop_, &wakeup_timer_);
   uv_timer_init(loop_, &cron_timer_);
   uv_timer_init(loop_, &http_timer_);
-  wakeup_timer_.data = cron_timer_.data = http_timer_.data = this;
+  uv_check_init(loop_, &check_);
+  wakeup_timer_.data = cron_timer_.data = http_timer_.data = check_.data = this;
 }
 
 Node::~Node() = default;
@@ -139,6 +141,7 @@ Status Node::Start() {
   started_ = true;
   Pump();  // re-applies what the log holds after the snapshot
   uv_timer_start(&cron_timer_, &Node::OnCronTick, kCronTickMs, kCronTickMs);
+  uv_check_start(&check_, &Node::OnCheck);
   if (http_) {
     PublishHttp();
     uv_timer_start(&http_timer_, &Node::OnHttpTick, kHttpRefreshMs, kHttpRefreshMs);
@@ -181,6 +184,8 @@ void Node::FinishShutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&wakeup_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&cron_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&http_timer_), nullptr);
+  uv_check_stop(&check_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   if (http_) http_->Stop();
   if (transport_) transport_->Shutdown();
   exec_.reset();  // closes its handles; the processes go on
@@ -195,6 +200,7 @@ bool Node::IsLeader() const {
 void Node::Pump() {
   if (!started_ || pumping_) return;
   pumping_ = true;
+  pump_pending_ = false;
   for (int round = 0; round < 64; ++round) {
     while (!to_self_.empty()) {
       auto m = std::move(to_self_.front());
@@ -208,6 +214,15 @@ void Node::Pump() {
     if (!more && to_self_.empty()) break;
   }
   pumping_ = false;
+}
+
+void Node::PumpSoon() { pump_pending_ = true; }
+
+void Node::OnCheck(uv_check_t* check) {
+  Node* n = static_cast<Node*>(check->data);
+  if (!n->pump_pending_ || n->stopping_) return;
+  n->pump_pending_ = false;
+  n->Pump();
 }
 
 void Node::ProcessReady(paxos::Ready& ready) {
@@ -526,7 +541,7 @@ void Node::OnPeerFrame(uint32_t peer_id, std::string_view payload) {
         return;
       }
       replica_->Step(m.paxos(), Now());
-      Pump();
+      PumpSoon();
       return;
     case pb::PeerMessage::kLedgerQuery: {
       const std::string& run = m.ledger_query().run_name();
@@ -632,7 +647,7 @@ void Node::OnClientFrame(transport::ConnectionId connection, std::string_view pa
         response.set_error("the leader's queue is full: try again");
         Reply(connection, response);
       }
-      Pump();
+      PumpSoon();
       return;  // answered once applied
     }
     case pb::ClientRequest::kListJobs:
@@ -709,7 +724,10 @@ void Node::PublishHttp() {
   std::vector<cron::pb::JobState> jobs;
   std::vector<pb::RunRow> runs;
   if (IsLeader()) {  // the freshest state; other nodes point to the leader's page
+    // The first kStatusPageJobs jobs only: the page is rebuilt on the loop twice a second, and
+    // a table of tens of thousands would cost the leader more than its consensus work.
     sm_->ForEachJob([&](const cron::pb::JobState& j) {
+      if (jobs.size() >= kStatusPageJobs) return;
       cron::pb::JobState copy;
       *copy.mutable_spec() = j.spec();
       copy.set_paused(j.paused());

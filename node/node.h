@@ -73,8 +73,12 @@ class Node final : public transport::TransportHandler {
   int64_t WallUs() const;
   void Log(std::string_view event, std::string_view fields = {});
 
-  // The driver loop.
+  // The driver loop. PumpSoon() defers the work to the end of this loop iteration (a uv_check
+  // handle): every frame read in one iteration is stepped first, then one Ready is taken, so
+  // that many requests share one fdatasync (group commit) and one accept round.
   void Pump();
+  void PumpSoon();
+  static void OnCheck(uv_check_t* check);
   void ProcessReady(paxos::Ready& ready);
   void ApplyCommitted(const paxos::Committed& c);
   void MaybeSnapshot();
@@ -117,6 +121,8 @@ class Node final : public transport::TransportHandler {
   uv_timer_t wakeup_timer_{};
   uv_timer_t cron_timer_{};
   uv_timer_t http_timer_{};
+  uv_check_t check_{};
+  bool pump_pending_ = false;
   std::unique_ptr<HttpStatusServer> http_;
   int64_t wakeup_at_us_ = -1;
   bool started_ = false;

@@ -167,8 +167,14 @@ std::string RenderStatusPage(const pb::ClusterStatus& s,
         j.paused() ? "paused" : Time(j.next_fire_s()), Time(j.last_success_s()), j.runs_started(),
         HtmlEscape(j.spec().command()));
   }
+  out += "</table>\n";
+  if (s.jobs() > jobs.size() && !jobs.empty()) {
+    out += fmt::format(
+        "<p>The first {} of {} jobs; <code>paxcron jobs ls</code> lists them all.</p>\n",
+        jobs.size(), s.jobs());
+  }
   out +=
-      "</table>\n<h2>Recent runs</h2>\n<table id=\"runs\"><tr><th>scheduled</th><th>run</th>"
+      "<h2>Recent runs</h2>\n<table id=\"runs\"><tr><th>scheduled</th><th>run</th>"
       "<th>outcome</th><th>node</th><th>exit</th><th>duration</th></tr>\n";
   for (const pb::RunRow& row : runs) {
     const cron::pb::RunRecord& r = row.record();
