@@ -96,6 +96,8 @@ int Up(const std::vector<std::string>& args) {
   app.add_option("--dir", dir,
                  fmt::format("where everything lives (default ./{})", kDefaultClusterDir));
   app.add_option("--wait", wait_s, "seconds to wait for a leader (default 20)");
+  bool json = false;
+  app.add_flag("--json", json, "print JSON instead of a sentence");
   if (int rc = ParseArgs(app, args); rc >= 0) return rc;
   dir = Absolute(dir);
   ::mkdir(dir.c_str(), 0755);
@@ -177,9 +179,17 @@ int Up(const std::vector<std::string>& args) {
     }
     Result<node::pb::ClientResponse> r = CallCluster(target.value(), request, 1.0);
     if (r.ok() && r.value().status().leader() != 0) {
-      std::printf("cluster up: %d nodes (%d started now) in %s, leader node %u; endpoints %s",
-                  nodes, started, dir.c_str(), r.value().status().leader(),
-                  ReadText(dir + "/endpoints").c_str());
+      std::string endpoints = ReadText(dir + "/endpoints");
+      while (!endpoints.empty() && endpoints.back() == '\n') endpoints.pop_back();
+      if (json) {
+        std::printf(
+            "{\"dir\": \"%s\", \"nodes\": %d, \"started\": %d, \"leader\": %u, "
+            "\"endpoints\": \"%s\"}\n",
+            dir.c_str(), nodes, started, r.value().status().leader(), endpoints.c_str());
+      } else {
+        std::printf("cluster up: %d nodes (%d started now) in %s, leader node %u; endpoints %s\n",
+                    nodes, started, dir.c_str(), r.value().status().leader(), endpoints.c_str());
+      }
       return 0;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -195,6 +205,8 @@ int Down(const std::vector<std::string>& args) {
   std::string dir = kDefaultClusterDir;
   app.add_option("--dir", dir,
                  fmt::format("the cluster's directory (default ./{})", kDefaultClusterDir));
+  bool json = false;
+  app.add_flag("--json", json, "print JSON instead of a sentence");
   if (int rc = ParseArgs(app, args); rc >= 0) return rc;
   dir = Absolute(dir);
   const int nodes = CountConfigs(dir);
@@ -226,8 +238,14 @@ int Down(const std::vector<std::string>& args) {
     }
     ::unlink(fmt::format("{}/node{}.pid", dir, k).c_str());
   }
-  std::printf("cluster down: %d stopped, %d killed, %d were not running (%s)\n", stopped, killed,
-              nodes - static_cast<int>(running.size()), dir.c_str());
+  const int not_running = nodes - static_cast<int>(running.size());
+  if (json) {
+    std::printf("{\"dir\": \"%s\", \"stopped\": %d, \"killed\": %d, \"not_running\": %d}\n",
+                dir.c_str(), stopped, killed, not_running);
+  } else {
+    std::printf("cluster down: %d stopped, %d killed, %d were not running (%s)\n", stopped, killed,
+                not_running, dir.c_str());
+  }
   return 0;
 }
 

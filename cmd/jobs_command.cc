@@ -198,8 +198,10 @@ int JobsLs(const std::vector<std::string>& args) {
 }
 
 int RunsLs(const std::vector<std::string>& args) {
-  CLI::App app{"Lists recent runs, newest first: scheduled time, run name, outcome, node, exit.",
-               "paxcron runs ls"};
+  CLI::App app{
+      "Lists recent runs, newest first: scheduled time, run name, outcome, node, start, exit, "
+      "duration.",
+      "paxcron runs ls"};
   ClusterFlags flags;
   AddClusterFlags(app, flags);
   std::string job;
@@ -216,8 +218,8 @@ int RunsLs(const std::vector<std::string>& args) {
     std::printf("%s", Json(response).c_str());
     return 0;
   }
-  std::printf("%-21s %-46s %-16s %-5s %-9s %s\n", "SCHEDULED", "RUN", "OUTCOME", "NODE", "EXIT",
-              "DURATION");
+  std::printf("%-21s %-46s %-16s %-5s %-13s %-9s %s\n", "SCHEDULED", "RUN", "OUTCOME", "NODE",
+              "START", "EXIT", "DURATION");
   for (const node::pb::RunRow& row : response.runs()) {
     const cron::pb::RunRecord& r = row.record();
     const cron::pb::RunExit& e = r.exit();
@@ -230,10 +232,15 @@ int RunsLs(const std::vector<std::string>& args) {
     }
     std::string outcome = cron::RunStateName(r.state());
     if (!r.reason().empty()) outcome += " (" + r.reason() + ")";
-    std::printf("%-21s %-46s %-16s %-5s %-9s %s\n", Time(r.scheduled_s()).c_str(),
+    // Started: when its launch began (the cluster time of launch-begin), to the millisecond.
+    const std::string start =
+        r.begun_us() <= 0 ? "-"
+                          : cron::FormatRfc3339(r.begun_us() / 1'000'000, 0, true).substr(11, 8) +
+                                fmt::format(".{:03}", (r.begun_us() / 1000) % 1000);
+    std::printf("%-21s %-46s %-16s %-5s %-13s %-9s %s\n", Time(r.scheduled_s()).c_str(),
                 r.run_name().c_str(), outcome.c_str(),
-                r.epoch() == 0 ? "-" : fmt::format("{}", r.epoch() % 256).c_str(), exit.c_str(),
-                duration.c_str());
+                r.epoch() == 0 ? "-" : fmt::format("{}", r.epoch() % 256).c_str(), start.c_str(),
+                exit.c_str(), duration.c_str());
   }
   return 0;
 }
