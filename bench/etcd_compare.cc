@@ -47,6 +47,7 @@
 #include "cmd/cluster_client.h"
 #include "node/node.pb.h"
 #include "transport/client.h"
+#include "transport/free_port.h"
 
 namespace {
 
@@ -137,18 +138,7 @@ Status RunProcess(const std::vector<std::string>& argv, const std::string& log, 
 int FreePort() {
   static std::set<int> given;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port = ntohs(a.sin_port);
-    }
-    ::close(fd);
+    const int port = transport::FreeLoopbackPort();
     if (port > 0 && given.insert(port).second) return port;
   }
   return -1;

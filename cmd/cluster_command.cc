@@ -5,35 +5,30 @@
 // existing directory starts whichever of its nodes are not running, with their data; `down` stops
 // exactly the processes it started (pid files checked against /proc/PID/cmdline), SIGTERM first,
 // SIGKILL after 5 s.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "cmd/cluster_client.h"
 #include "cmd/commands.h"
+#include "node/config.h"
+#include "transport/free_port.h"
 
 namespace paxcron::cmd {
 namespace {
 
+// The file's contents, or "" when it cannot be read (a pid file not written yet, a process gone).
 std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  Result<std::string> text = node::ReadWholeFile(path, "file");
+  return text.ok() ? std::move(text.value()) : std::string();
 }
 
 bool WriteText(const std::string& path, const std::string& text, mode_t mode = 0644) {
@@ -42,25 +37,6 @@ bool WriteText(const std::string& path, const std::string& text, mode_t mode = 0
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ::close(fd);
   return ok;
-}
-
-// A port the kernel says is free now (it may be taken before the node binds it: rare on a
-// developer's machine; `up` then fails with the node's error and can be run again).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 std::string Absolute(const std::string& dir) {
@@ -108,8 +84,8 @@ int Up(const std::vector<std::string>& args) {
     std::string secret;
     for (int i = 0; i < 32; ++i) secret += fmt::format("{:02x}", random() & 0xff);
     std::vector<int> ports, http_ports;
-    for (int k = 0; k < nodes; ++k) ports.push_back(FreePort());
-    for (int k = 0; k < nodes; ++k) http_ports.push_back(FreePort());
+    for (int k = 0; k < nodes; ++k) ports.push_back(transport::FreeLoopbackPort());
+    for (int k = 0; k < nodes; ++k) http_ports.push_back(transport::FreeLoopbackPort());
     std::string members, endpoints, http;
     for (int k = 1; k <= nodes; ++k) {
       members += fmt::format("members {{ id: {} address: \"127.0.0.1:{}\" }}\n", k, ports[k - 1]);
