@@ -72,6 +72,7 @@ class CronLeader {
   // The node lost the lease: forget every pending action at once.
   void Stop();
   bool active() const { return active_; }
+  uint64_t epoch() const { return epoch_; }
 
   // Called after the state machine applied `command` (whoever proposed it).
   void OnApplied(const pb::Command& command, bool accepted, int64_t now_us);

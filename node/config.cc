@@ -91,6 +91,12 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.segment_bytes() == 0) c.set_segment_bytes(8 * 1024 * 1024);
   if (c.output_tail_bytes() == 0) c.set_output_tail_bytes(4096);
   if (c.lookup_timeout_ms() == 0) c.set_lookup_timeout_ms(2000);
+  if (c.fault_launch_delay_ms() > 10'000) {
+    return bad(fmt::format("fault_launch_delay_ms: {} is over 10000", c.fault_launch_delay_ms()));
+  }
+  if (c.fault_report_delay_ms() > 10'000) {
+    return bad(fmt::format("fault_report_delay_ms: {} is over 10000", c.fault_report_delay_ms()));
+  }
   if (c.id() == 0 || c.id() > 255) return bad(fmt::format("id: {} is not in 1-255", c.id()));
   if (c.members().empty()) return bad("members: none listed");
   std::set<std::string> addresses;

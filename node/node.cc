@@ -19,7 +19,12 @@ constexpr uint64_t kCronTickMs = 50;
 constexpr int64_t kWriteTimeoutUs = 10'000'000;  // a client write not applied by then: an error
 constexpr uint32_t kRunsLimitDefault = 20;
 constexpr uint32_t kRunsLimitMax = 10'000;
-constexpr uint64_t kHandOverFlushMs = 150;
+// After a hand-over the old leader stays a follower a little longer: it answers the new leader's
+// lookups of runs it began but never launched (else the new leader would hold those runs until
+// this node is back), at least kHandOverLingerMinUs (the hand-over must leave: the transport's
+// queues are dropped on close), at most kHandOverLingerMaxUs.
+constexpr int64_t kHandOverLingerMinUs = 150'000;
+constexpr int64_t kHandOverLingerMaxUs = 2'000'000;
 constexpr uint64_t kHttpRefreshMs = 500;
 constexpr uint32_t kStatusPageRuns = 30;
 constexpr size_t kStatusPageJobs = 200;
@@ -150,8 +155,7 @@ Status Node::Start() {
 }
 
 void Node::Shutdown() {
-  if (stopping_) return;
-  stopping_ = true;
+  if (stopping_ || handing_over_) return;
   bool handed_over = false;
   if (started_ && IsLeader()) {
     // Hand over to a connected peer first, so that the cluster need not wait out the lease.
@@ -159,23 +163,50 @@ void Node::Shutdown() {
       if (id == settings_.config.id() || !transport_->PeerConnected(id)) continue;
       if (replica_->HandOver(paxos::NodeId(id), Now()).ok()) {
         Log("handover", fmt::format("to={}", id));
-        Pump();
         handed_over = true;
       }
       break;
     }
   }
-  uv_timer_stop(&wakeup_timer_);
-  uv_timer_stop(&cron_timer_);
-  uv_timer_stop(&http_timer_);
   if (!handed_over) {
+    stopping_ = true;
+    uv_timer_stop(&wakeup_timer_);
+    uv_timer_stop(&cron_timer_);
+    uv_timer_stop(&http_timer_);
     FinishShutdown();
     return;
   }
-  // Give the hand-over a moment to leave (the transport's queues are dropped on close).
-  uv_timer_start(
-      &wakeup_timer_, [](uv_timer_t* t) { static_cast<Node*>(t->data)->FinishShutdown(); },
-      kHandOverFlushMs, 0);
+  // Linger as a follower (OnCronTick ends it): no launch can happen here any more, since the
+  // lease is gone and the cron leader stopped, but peers' messages and lookups are answered.
+  handing_over_ = true;
+  handover_started_us_ = Now().mono_us;
+  handover_ballot_ = replica_->promised();
+  leader_->Stop();
+  uv_timer_stop(&http_timer_);
+  Pump();
+}
+
+// The hand-over is complete when a newer leader has committed past every slot this node
+// accepted (so every launch this node began is known to the state machine here) and has
+// concluded each of them (none is open any more), or when the linger's bound is reached.
+bool Node::HandOverComplete() const {
+  const int64_t waited = Now().mono_us - handover_started_us_;
+  if (waited < kHandOverLingerMinUs) return false;
+  if (waited >= kHandOverLingerMaxUs) return true;
+  bool any_peer = false;  // with every peer gone (a whole cluster stopping) nobody will ask
+  for (const auto& [id, address] : settings_.members) {
+    if (id != settings_.config.id() && transport_->PeerConnected(id)) any_peer = true;
+  }
+  if (!any_peer) return true;
+  if (!(handover_ballot_ < replica_->promised()) || IsLeader()) return false;
+  if (applied_ < max_accepted_slot_ || applied_ < replica_->commit_index().value) return false;
+  bool open_of_ours = false;
+  sm_->ForEachJob([&](const cron::pb::JobState& job) {
+    for (const cron::pb::RunRecord& r : job.open_runs()) {
+      if (NodeOfEpoch(r.epoch()) == settings_.config.id()) open_of_ours = true;
+    }
+  });
+  return !open_of_ours;
 }
 
 void Node::FinishShutdown() {
@@ -226,6 +257,11 @@ void Node::OnCheck(uv_check_t* check) {
 }
 
 void Node::ProcessReady(paxos::Ready& ready) {
+  for (const paxos::PersistOp& op : ready.persist) {
+    if (op.kind == paxos::PersistOp::Kind::kAccept) {
+      max_accepted_slot_ = std::max(max_accepted_slot_, op.slot.value);
+    }
+  }
   if (!ready.persist.empty()) {
     // Durable before any reply leaves (the driver contract): one fdatasync for the batch.
     const uint64_t t0 = uv_hrtime();
@@ -405,6 +441,16 @@ void Node::OnCronTick(uv_timer_t* timer) {
   if (n->stopping_) return;
   n->replica_->Tick(n->Now());
   n->Pump();
+  if (n->handing_over_) {
+    if (!n->HandOverComplete()) return;
+    n->Log("handover_done",
+           fmt::format("after_ms={}", (n->Now().mono_us - n->handover_started_us_) / 1000));
+    n->stopping_ = true;
+    uv_timer_stop(&n->wakeup_timer_);
+    uv_timer_stop(&n->cron_timer_);
+    n->FinishShutdown();
+    return;
+  }
   n->CronStep();
   n->ExpirePending();
 }
@@ -413,6 +459,11 @@ void Node::OnCronTick(uv_timer_t* timer) {
 
 void Node::CronStep() {
   const bool holds = replica_->HoldsLease(Now().mono_us);
+  if (holds && leader_->active() && leader_->epoch() != replica_->Lease().epoch.value) {
+    leader_->Stop();  // a new lease since the last tick: start over under its epoch
+    delayed_launches_.clear();
+    delayed_reports_.clear();
+  }
   if (holds && !leader_->active()) {
     leader_->Start(replica_->Lease().epoch.value, WallUs());
     Log("cron_leader", fmt::format("epoch={}", replica_->Lease().epoch.value));
@@ -420,10 +471,30 @@ void Node::CronStep() {
     leader_->Stop();
     Log("cron_leader_stop");
   }
+  if (!holds) {
+    delayed_launches_.clear();
+    delayed_reports_.clear();
+  }
   if (leader_->active()) leader_->Tick(WallUs());
   cron::LeaderOutput out = leader_->TakeOutput();
   for (const cron::pb::Command& c : out.proposals) ProposeCron(c, 0);
-  for (const cron::LaunchRequest& l : out.launches) DoLaunch(l);
+  const int64_t delay_us = int64_t{settings_.config.fault_launch_delay_ms()} * 1000;
+  for (cron::LaunchRequest& l : out.launches) {
+    if (delay_us == 0) {
+      DoLaunch(l);
+    } else {
+      delayed_launches_.emplace_back(Now().mono_us + delay_us, std::move(l));
+    }
+  }
+  while (!delayed_launches_.empty() && delayed_launches_.front().first <= Now().mono_us) {
+    DoLaunch(delayed_launches_.front().second);
+    delayed_launches_.pop_front();
+  }
+  while (!delayed_reports_.empty() && delayed_reports_.front().due_mono_us <= Now().mono_us) {
+    const DelayedReport& r = delayed_reports_.front();
+    if (leader_->active()) leader_->OnLaunchResult(r.run_name, r.status, WallUs());
+    delayed_reports_.pop_front();
+  }
   for (const cron::LookupRequest& l : out.lookups) DoLookup(l);
   Pump();
 }
@@ -444,7 +515,7 @@ bool Node::ProposeCron(const cron::pb::Command& c, transport::ConnectionId reply
 void Node::DoLaunch(const cron::LaunchRequest& request) {
   // Right before acting, with a fresh clock reading: a node that was paused must not act on a
   // decision it took while it held the lease (PITFALLS, "Leases").
-  if (!replica_->HoldsLease(Now().mono_us)) {
+  if (!replica_->HoldsLease(Now().mono_us) || replica_->Lease().epoch.value != request.epoch) {
     ++metrics_.launches_refused;
     Log("launch_skipped_no_lease", fmt::format("run={}", request.run_name));
     return;
@@ -453,7 +524,13 @@ void Node::DoLaunch(const cron::LaunchRequest& request) {
   ++metrics_.launches;
   Log("launch", fmt::format("run={} epoch={} status={}", request.run_name, request.epoch,
                             cron::LaunchStatusName(status)));
-  leader_->OnLaunchResult(request.run_name, status, WallUs());
+  if (settings_.config.fault_report_delay_ms() == 0) {
+    leader_->OnLaunchResult(request.run_name, status, WallUs());
+  } else {
+    delayed_reports_.push_back(
+        DelayedReport{Now().mono_us + int64_t{settings_.config.fault_report_delay_ms()} * 1000,
+                      request.run_name, status});
+  }
 }
 
 void Node::DoLookup(const cron::LookupRequest& request) {

@@ -69,6 +69,7 @@ class Node final : public transport::TransportHandler {
   };
 
   void FinishShutdown();
+  bool HandOverComplete() const;
   paxos::Now Now() const;
   int64_t WallUs() const;
   void Log(std::string_view event, std::string_view fields = {});
@@ -127,6 +128,10 @@ class Node final : public transport::TransportHandler {
   int64_t wakeup_at_us_ = -1;
   bool started_ = false;
   bool stopping_ = false;
+  bool handing_over_ = false;  // handed over on SIGTERM; lingering as a follower (Shutdown)
+  int64_t handover_started_us_ = 0;
+  paxos::Ballot handover_ballot_;
+  uint64_t max_accepted_slot_ = 0;  // the highest slot this node ever accepted a value for
   bool pumping_ = false;
   std::deque<std::shared_ptr<const paxos::pb::Envelope>> to_self_;
   uint64_t applied_ = 0;
@@ -137,6 +142,15 @@ class Node final : public transport::TransportHandler {
   std::map<uint64_t, PendingWrite> pending_writes_;    // paxos command id -> client
   std::map<uint64_t, PendingLookup> pending_lookups_;  // ledger query id -> run
   uint64_t lookup_seq_ = 0;
+  // fault_launch_delay_ms: launches held back until their time (mono us); bounded by the cron
+  // leader's tasks, cleared when the lease is lost.
+  std::deque<std::pair<int64_t, cron::LaunchRequest>> delayed_launches_;
+  struct DelayedReport {  // fault_report_delay_ms: a launch outcome held back
+    int64_t due_mono_us;
+    std::string run_name;
+    cron::LaunchStatus status;
+  };
+  std::deque<DelayedReport> delayed_reports_;
   NodeMetrics metrics_;
 };
 

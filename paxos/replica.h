@@ -141,6 +141,7 @@ class Replica {
   const LeaseView& Lease() const { return lease_; }
   Role role() const { return role_; }
   Ballot ballot() const { return ballot_; }
+  Ballot promised() const { return promised_; }  // the highest ballot this acceptor promised
   Slot commit_index() const { return commit_index_; }
   Slot compacted() const { return log_.Compacted(); }
   bool fetching_snapshot() const { return fetch_.has_value(); }

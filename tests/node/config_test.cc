@@ -61,6 +61,10 @@ TEST(NodeConfig, MeaningErrorsNameTheField) {
       {"id: 1\n" + members + "data_dir: \"d\"\nlease_ms: 60", "lease_ms: 60"},
       {"id: 1\n" + members + "data_dir: \"d\"\nsnapshot_every_slots: 10\nsnapshot_keep_slots: 20",
        "snapshot_keep_slots"},
+      {"id: 1\n" + members + "data_dir: \"d\"\nfault_launch_delay_ms: 10001",
+       "fault_launch_delay_ms: 10001 is over 10000"},
+      {"id: 1\n" + members + "data_dir: \"d\"\nfault_report_delay_ms: 20000",
+       "fault_report_delay_ms: 20000 is over 10000"},
   };
   for (const Case& c : cases) {
     Result<NodeSettings> s = Make(c.text);
