@@ -723,7 +723,7 @@ std::string Machine(const Options& o) {
       ::sysconf(_SC_PHYS_PAGES) / 1024 * ::sysconf(_SC_PAGESIZE) / 1024, loadavg, o.dir, df,
       Shell(fmt::format("'{}' --version 2>/dev/null | head -1", o.etcd_bin)),
       o.paxcron_config.empty()
-          ? "default settings: heartbeat 50 ms, election 300-600 ms, lease 2000 ms, fsync on"
+          ? "default settings: heartbeat 50 ms, election 300-600 ms, lease 1000 ms, fsync on"
           : "default settings but: " + o.paxcron_config);
 }
 

@@ -84,10 +84,11 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.heartbeat_ms() == 0) c.set_heartbeat_ms(50);
   if (c.election_timeout_min_ms() == 0) c.set_election_timeout_min_ms(300);
   if (c.election_timeout_max_ms() == 0) c.set_election_timeout_max_ms(600);
-  if (c.lease_ms() == 0) c.set_lease_ms(2000);
+  if (c.lease_ms() == 0) c.set_lease_ms(1000);
   if (c.drift_bound_ppm() == 0) c.set_drift_bound_ppm(10'000);
   if (c.snapshot_every_slots() == 0) c.set_snapshot_every_slots(1000);
   if (c.snapshot_keep_slots() == 0) c.set_snapshot_keep_slots(250);
+  if (!c.has_snapshot_min_log_percent()) c.set_snapshot_min_log_percent(100);
   if (c.segment_bytes() == 0) c.set_segment_bytes(8 * 1024 * 1024);
   if (c.output_tail_bytes() == 0) c.set_output_tail_bytes(4096);
   if (c.lookup_timeout_ms() == 0) c.set_lookup_timeout_ms(2000);

@@ -81,6 +81,7 @@ class Node final : public transport::TransportHandler {
   void PumpSoon();
   static void OnCheck(uv_check_t* check);
   void ProcessReady(paxos::Ready& ready);
+  void SendPaxos(const paxos::Outgoing& out);
   void ApplyCommitted(const paxos::Committed& c);
   void MaybeSnapshot();
   bool HandleSnapshotIo(paxos::Ready& ready);
@@ -136,6 +137,7 @@ class Node final : public transport::TransportHandler {
   std::deque<std::shared_ptr<const paxos::pb::Envelope>> to_self_;
   uint64_t applied_ = 0;
   uint64_t applied_stamp_us_ = 0;
+  uint64_t log_bytes_since_snapshot_ = 0;  // entries applied since the last snapshot taken here
   uint64_t command_seq_ = 0;
   paxos::Role role_ = paxos::Role::kFollower;
   bool lease_held_ = false;

@@ -22,6 +22,13 @@ const char* RoleName(Role role) {
   return "?";
 }
 
+bool MayLeaveBeforePersist(const pb::Envelope& message) {
+  // A leader's requests; replies (promise, accepted, nack, lease grants) are claims about what
+  // this acceptor durably holds and must wait for the fsync.
+  return message.body_case() == pb::Envelope::kAccept ||
+         message.body_case() == pb::Envelope::kHeartbeat;
+}
+
 void DurableState::Apply(const PersistOp& op) {
   switch (op.kind) {
     case PersistOp::Kind::kPromise:

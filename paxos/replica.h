@@ -8,6 +8,10 @@
 //   2. Take the output: Ready ready = replica.TakeReady().
 //   3. Persist ready.persist durably (fsync). Nothing in ready.messages may leave the node before
 //      that: a promise or an accepted reply is a claim about durable state.
+//      The one exception: MayLeaveBeforePersist() messages (the leader's accept requests and
+//      heartbeats) may go to peers first, so that the leader's own fsync overlaps its followers'
+//      (Raft thesis, 10.2.1). They claim nothing about this node's durable state: the leader's
+//      vote reaches its tally only through its Accepted message to itself, sent after.
 //   4. Send ready.messages (messages to self are delivered back through Step like any other).
 //   5. Apply ready.committed to the state machine, in order.
 //   6. Call Tick(now) again no later than ready.next_wakeup (local monotonic time).
@@ -104,6 +108,9 @@ struct Ready {
            snapshot_chunks.empty();
   }
 };
+
+// The driver may send this message to a peer before the same Ready's persist ops are durable.
+bool MayLeaveBeforePersist(const pb::Envelope& message);
 
 enum class Role { kFollower, kCandidate, kLeader };
 const char* RoleName(Role role);  // "follower", "candidate", "leader"

@@ -16,7 +16,7 @@ now() { date +%s.%N; }
 # Small snapshots, so that compaction and snapshot transfer happen within the test.
 "$bin" cluster down --dir "$dir" >/dev/null
 for f in "$dir"/node*.conf; do
-  printf 'snapshot_every_slots: 40\nsnapshot_keep_slots: 10\n' >>"$f"
+  printf 'snapshot_every_slots: 40\nsnapshot_keep_slots: 10\nsnapshot_min_log_percent: 0\n' >>"$f"
 done
 "$bin" cluster up --dir "$dir" >/dev/null || fail "cluster up again"
 

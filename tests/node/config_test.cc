@@ -30,9 +30,10 @@ TEST(NodeConfig, DefaultsAreFilledInAndTheCoreConfigured) {
   EXPECT_EQ(s.value().secret, "0123456789abcdef0123");  // the newline is not part of it
   EXPECT_EQ(s.value().paxos.self.value, 2u);
   ASSERT_EQ(s.value().paxos.members.size(), 3u);
-  EXPECT_EQ(s.value().paxos.lease_duration_us, 2'000'000);
+  EXPECT_EQ(s.value().paxos.lease_duration_us, 1'000'000);
   EXPECT_EQ(s.value().paxos.heartbeat_interval_us, 50'000);
   EXPECT_EQ(s.value().config.snapshot_every_slots(), 1000u);
+  EXPECT_EQ(s.value().config.snapshot_min_log_percent(), 100u);
 }
 
 TEST(NodeConfig, SyntaxErrorsNameTheFileLineAndColumn) {

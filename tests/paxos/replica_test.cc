@@ -279,3 +279,29 @@ TEST(Replica, ProposingWithoutALeaderIsAnErrorNotACrash) {
 
 }  // namespace
 }  // namespace paxcron::paxos
+
+namespace paxcron::paxos {
+namespace {
+
+// The driver may overlap its fsync with the followers' only for the leader's requests: every
+// reply is a claim about this acceptor's durable state.
+TEST(Replica, OnlyTheLeadersRequestsMayLeaveBeforeTheFsync) {
+  pb::Envelope m;
+  m.mutable_accept();
+  EXPECT_TRUE(MayLeaveBeforePersist(m));
+  m.mutable_heartbeat();
+  EXPECT_TRUE(MayLeaveBeforePersist(m));
+  m.mutable_promise();
+  EXPECT_FALSE(MayLeaveBeforePersist(m));
+  m.mutable_accepted();
+  EXPECT_FALSE(MayLeaveBeforePersist(m));
+  m.mutable_nack();
+  EXPECT_FALSE(MayLeaveBeforePersist(m));
+  m.mutable_heartbeat_reply();
+  EXPECT_FALSE(MayLeaveBeforePersist(m));
+  m.mutable_prepare();
+  EXPECT_FALSE(MayLeaveBeforePersist(m));
+}
+
+}  // namespace
+}  // namespace paxcron::paxos
