@@ -82,6 +82,7 @@ class Node final : public transport::TransportHandler {
   static void OnCheck(uv_check_t* check);
   void ProcessReady(paxos::Ready& ready);
   void SendPaxos(const paxos::Outgoing& out);
+  void SyncLazyWrites();
   void ApplyCommitted(const paxos::Committed& c);
   void MaybeSnapshot();
   bool HandleSnapshotIo(paxos::Ready& ready);
@@ -134,6 +135,7 @@ class Node final : public transport::TransportHandler {
   paxos::Ballot handover_ballot_;
   uint64_t max_accepted_slot_ = 0;  // the highest slot this node ever accepted a value for
   bool pumping_ = false;
+  bool unsynced_ = false;  // chosen marks staged and not yet fsynced (ProcessReady)
   std::deque<std::shared_ptr<const paxos::pb::Envelope>> to_self_;
   uint64_t applied_ = 0;
   uint64_t applied_stamp_us_ = 0;

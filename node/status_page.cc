@@ -80,6 +80,9 @@ std::string RenderMetrics(const MetricsInput& in) {
   Counter(out, "paxcron_snapshots_total", "snapshots written", m.snapshots);
   Counter(out, "paxcron_snapshot_installs_total", "snapshots received from a peer",
           m.snapshot_installs);
+  Counter(out, "paxcron_chosen_writes_lazy_total",
+          "batches of chosen marks written without their own fsync (the next one carries them)",
+          m.chosen_writes_lazy);
   Counter(out, "paxcron_client_requests_total", "requests from clients", m.client_requests);
   out +=
       "# HELP paxcron_skips_total scheduled runs skipped, by reason\n"

@@ -31,6 +31,7 @@ struct NodeCounters {
   uint64_t client_requests = 0;
   uint64_t bad_peer_frames = 0;
   uint64_t fsyncs = 0;
+  uint64_t chosen_writes_lazy = 0;  // chosen marks written without their own fsync
   uint64_t fsync_us_total = 0;
   uint64_t fsync_buckets[kFsyncBuckets + 1] = {};  // the last one: above every bound
   std::map<std::string, uint64_t> skips_by_reason;
