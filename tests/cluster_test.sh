@@ -85,7 +85,7 @@ for k in kills:
     worst = max(worst, failover)
     if failover > 3.0:
         sys.exit(f"failover took {failover:.3f} s after the kill at {k:.3f}")
-# Around the graceful stop no run may be more than 1.5 s late (a kill costs over 2 s: the lease).
+# Around the graceful stop no run may be more than 1.5 s late (a kill costs over 1 s: the lease).
 around = [t - s for s, t in ran.items() if term - 1 <= s <= term + 3]
 if len(around) < 4:
     sys.exit(f"only {len(around)} runs scheduled around the SIGTERM at {term:.3f}")
