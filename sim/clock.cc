@@ -1,5 +1,7 @@
 #include "sim/clock.h"
 
+#include <algorithm>
+
 #include "common/assert.h"
 
 namespace paxcron::sim {
@@ -20,9 +22,34 @@ int64_t NodeClock::TrueAt(int64_t local_us) const {
   return t;
 }
 
+// The node's polls fall at true times k * kNtpPollUs - phase, the phase taken from the
+// monotonic base so that no random draw is added (the other faults of a seed stay the same).
+int64_t NodeClock::Poll(int64_t true_us) const {
+  return (true_us + mono_base_us_ % kNtpPollUs) / kNtpPollUs;
+}
+
+int64_t NodeClock::OffsetAt(int64_t true_us) const {
+  const int64_t halvings = Poll(true_us) - Poll(offset_since_us_);
+  PAXCRON_ASSERT(halvings >= 0);
+  return halvings >= 62 ? 0 : wall_offset_us_ / (int64_t{1} << halvings);
+}
+
+int64_t NodeClock::WallError(int64_t true_us) const {
+  const int64_t last_poll_us =
+      std::max<int64_t>(0, Poll(true_us) * kNtpPollUs - mono_base_us_ % kNtpPollUs);
+  const int64_t drift = (true_us - last_poll_us) * drift_ppm_ / 1'000'000;
+  return drift + OffsetAt(true_us);
+}
+
 int64_t NodeClock::Wall(int64_t true_us, Prng& rng) const {
   const int64_t jitter = jitter_us_ > 0 ? rng.RangeSigned(-jitter_us_, jitter_us_) : 0;
-  return kSimWallEpochUs + (Mono(true_us) - mono_base_us_) + wall_offset_us_ + jitter;
+  return kSimWallEpochUs + true_us + WallError(true_us) + jitter;
+}
+
+void NodeClock::StepWall(int64_t true_us, int64_t delta_us) {
+  PAXCRON_ASSERT(true_us >= offset_since_us_);
+  wall_offset_us_ = OffsetAt(true_us) + delta_us;
+  offset_since_us_ = true_us;
 }
 
 }  // namespace paxcron::sim

@@ -346,7 +346,7 @@ void World::ApplyFault(const FaultEvent& f) {
       return;
     case FaultEvent::Kind::kClockStep:
       PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
-      nodes_[f.node].clock.StepWall(f.delta_us);
+      nodes_[f.node].clock.StepWall(now_us_, f.delta_us);
       trace_->Emitf(now_us_, f.node, "clock_step", ",\"delta_us\":{}", f.delta_us);
       DipHealth(Health::kMajority);  // a leader whose clock steps sees runs jump
       return;

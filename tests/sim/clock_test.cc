@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
+
 namespace paxcron::sim {
 namespace {
 
@@ -24,9 +26,36 @@ TEST(NodeClock, DriftChangesTheRateAndWallStepsLeaveMonoAlone) {
   Prng rng(1);
   NodeClock c(0, 0, 500, 0);
   EXPECT_EQ(c.Wall(1'000, rng), kSimWallEpochUs + 1'500);
-  c.StepWall(-2'000);
+  c.StepWall(1'000, -2'000);
   EXPECT_EQ(c.Wall(1'000, rng), kSimWallEpochUs - 500);
   EXPECT_EQ(c.Mono(1'000), 1'000);
+}
+
+// NTP discipline: the wall clock's error from drift is corrected at every poll, so over an hour
+// it stays within drift_ppm of one poll interval instead of growing to 36 s.
+TEST(NodeClock, NtpBoundsTheWallErrorOfADriftingClock) {
+  const NodeClock fast(12'345'678, 10'000, 0, 0);
+  int64_t worst = 0;
+  for (int64_t t = 0; t <= 3'600'000'000; t += 100'000) {
+    worst = std::max(worst, fast.WallError(t));
+    ASSERT_GE(fast.WallError(t), 0);
+  }
+  EXPECT_LE(worst, kNtpPollUs / 100);
+  EXPECT_GE(worst, kNtpPollUs / 100 - 200'000);                     // it does drift between polls
+  EXPECT_EQ(fast.Mono(3'600'000'000) - 12'345'678, 3'636'000'000);  // the monotonic one too
+}
+
+TEST(NodeClock, NtpSlewsAStepOutHalvingItAtEachPoll) {
+  NodeClock c(0, 0, 0, 0);  // phase 0: polls at multiples of kNtpPollUs
+  c.StepWall(10'000'000, 4'000'000);
+  EXPECT_EQ(c.WallError(10'000'000), 4'000'000);
+  EXPECT_EQ(c.WallError(kNtpPollUs - 1), 4'000'000);
+  EXPECT_EQ(c.WallError(kNtpPollUs), 2'000'000);
+  EXPECT_EQ(c.WallError(2 * kNtpPollUs + 5), 1'000'000);
+  c.StepWall(2 * kNtpPollUs + 10, -3'000'000);  // a second step adds to what is left
+  EXPECT_EQ(c.WallError(2 * kNtpPollUs + 10), -2'000'000);
+  EXPECT_EQ(c.WallError(3 * kNtpPollUs), -1'000'000);
+  EXPECT_EQ(c.WallError(100 * kNtpPollUs), 0);
 }
 
 }  // namespace
