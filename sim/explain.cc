@@ -16,6 +16,7 @@ constexpr int64_t kMessageWindowUs = 2'000'000;  // messages listed: the last 2 
 constexpr int64_t kViewBackMaxUs = 30'000'000;   // the page's view reaches back at most this far
 constexpr size_t kListedMessagesMax = 8;
 constexpr size_t kHighlightedMessagesMax = 400;
+constexpr size_t kHighlightedPhase2Max = 60;
 
 // Every number that follows `word` in `text`, in order ("node 3 ... node 4" -> 3, 4).
 std::vector<int64_t> NumbersAfter(std::string_view text, std::string_view word) {
@@ -128,6 +129,7 @@ bool Involved(const Explanation& e, uint32_t node) {
 void DescribeMessages(const Violation& v, const Timeline& t, Explanation& e) {
   std::map<std::string, uint64_t> by_type;
   std::vector<const TimelineMessage*> election;
+  std::vector<uint64_t> phase2;
   uint64_t total = 0, dropped = 0;
   for (const TimelineMessage& m : t.messages()) {
     const std::string& type = MessageTypes()[m.type];
@@ -137,12 +139,17 @@ void DescribeMessages(const Violation& v, const Timeline& t, Explanation& e) {
     ++total;
     ++by_type[type];
     if (m.drop != 0) ++dropped;
-    const bool election_message = type == "prepare" || type == "promise" || type == "nack";
-    const bool paxos_message = election_message || type == "accept" || type == "accepted";
-    if (paxos_message && e.message_ids.size() < kHighlightedMessagesMax) {
-      e.message_ids.push_back(m.id);
+    if (type == "prepare" || type == "promise" || type == "nack") {
+      election.push_back(&m);
+      if (e.message_ids.size() < kHighlightedMessagesMax) e.message_ids.push_back(m.id);
+    } else if (type == "accept" || type == "accepted") {
+      phase2.push_back(m.id);
     }
-    if (election_message) election.push_back(&m);
+  }
+  // Phase 2 traffic is highlighted only when it is sparse enough to tell anything apart.
+  if (phase2.size() <= kHighlightedPhase2Max) {
+    e.message_ids.insert(e.message_ids.end(), phase2.begin(), phase2.end());
+    std::sort(e.message_ids.begin(), e.message_ids.end());
   }
   if (total == 0) return;
   std::string types;

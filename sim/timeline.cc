@@ -51,6 +51,7 @@ Timeline::Timeline(uint32_t nodes, int64_t span_us, TimelineLimits limits)
     : nodes_(nodes), limits_(limits) {
   PAXCRON_ASSERT(nodes > 0 && span_us > 0);
   PAXCRON_ASSERT(limits.sample_buckets > 0 && limits.density_buckets > 0);
+  PAXCRON_ASSERT(2 * uint64_t{limits.recent_max} <= limits.events_max);
   sample_bucket_us_ = std::max<int64_t>(1, span_us / limits.sample_buckets);
   density_bucket_us_ = std::max<int64_t>(1, span_us / limits.density_buckets);
   sampled_.assign(size_t{limits.sample_buckets} * kClasses, 0);
@@ -144,9 +145,10 @@ bool Timeline::Sample(int64_t t_us, size_t cls) {
   return true;
 }
 
+// Room is always held back for the recent messages and events (they are the moments before a
+// violation), so that Finish() can keep them all.
 bool Timeline::HasRoom() {
-  return events_.size() + messages_.size() + recent_events_.size() + recent_messages_.size() <
-         limits_.events_max;
+  return events_.size() + messages_.size() + 2 * size_t{limits_.recent_max} < limits_.events_max;
 }
 
 void Timeline::KeepEvent(TimelineEvent e) {
@@ -158,7 +160,7 @@ void Timeline::KeepEvent(TimelineEvent e) {
 }
 
 void Timeline::Finish() {
-  // The recent items already counted against the cap while they waited.
+  // HasRoom() held room back for these.
   for (TimelineMessage& m : recent_messages_) messages_.push_back(m);
   for (TimelineEvent& e : recent_events_) events_.push_back(std::move(e));
   recent_messages_.clear();

@@ -8,7 +8,8 @@
 //   - every message and event of the run's last `recent_max` is kept, so that the moments before
 //     a violation are complete;
 //   - counts per node, kind and `density_buckets` window cover everything (the density bands);
-//   - at most `events_max` events and messages are kept in all; what the cap cut is counted.
+//   - at most `events_max` events and messages are kept in all (room for the recent ones is held
+//     back, and the violation is always kept); what the cap cut is counted.
 // Deterministic: the same lines give the same timeline. Thread-compatible.
 #pragma once
 
