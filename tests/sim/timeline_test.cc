@@ -92,6 +92,15 @@ TEST(Timeline, PairsDropsAndSaysWhatTheCapCut) {
   EXPECT_EQ(t.events().back().line.ev, "violation");
 }
 
+// Runs `o` with `timeline` reading its trace, as `paxcron sim --html` does.
+RunResult RunWithTimeline(const SimOptions& o, Timeline& timeline) {
+  Trace trace;
+  trace.SetListener([&](std::string_view l) { timeline.OnLine(l); });
+  RunResult r = RunSeed(o, &trace);
+  timeline.Finish();
+  return r;
+}
+
 TEST(Explain, LeaseOverlapInPlainWords) {
   const Violation v{"lease", 43868819,
                     "node 3 started a lease (epoch 8707) at t=43868819us while node 2 still held "
@@ -150,10 +159,7 @@ TEST(Explain, NamesTheRolesAndMessagesOfARealRun) {
   o.bugs = ParseBug("no-phase1-recovery").value();
   o.bug_name = "no-phase1-recovery";
   Timeline timeline(o.nodes, ExpectedSpanUs(o));
-  Trace trace;
-  trace.SetListener([&](std::string_view l) { timeline.OnLine(l); });
-  const RunResult r = RunSeed(o, &trace);
-  timeline.Finish();
+  const RunResult r = RunWithTimeline(o, timeline);
   ASSERT_FALSE(r.ok);
   const Explanation e = Explain(r.violation, &timeline);
   const std::string text = FormatExplanation(e);
@@ -175,10 +181,7 @@ TEST(Progress, SaysSeedsFailuresRateAndTimeLeft) {
 
 std::string Page(const SimOptions& o) {
   Timeline timeline(o.nodes, ExpectedSpanUs(o));
-  Trace trace;
-  trace.SetListener([&](std::string_view l) { timeline.OnLine(l); });
-  const RunResult r = RunSeed(o, &trace);
-  timeline.Finish();
+  const RunResult r = RunWithTimeline(o, timeline);
   std::optional<Explanation> e;
   if (!r.ok) e = Explain(r.violation, &timeline);
   return RenderTimelineHtml(timeline, o, r, e ? &*e : nullptr);
