@@ -92,6 +92,15 @@ TEST(Timeline, PairsDropsAndSaysWhatTheCapCut) {
   EXPECT_EQ(t.events().back().line.ev, "violation");
 }
 
+SimOptions AllFaults(uint64_t seed, int64_t duration_us) {
+  SimOptions o;
+  o.seed = seed;
+  o.duration_us = duration_us;
+  o.faults = ParseFaults("all").value();
+  o.faults_text = "all";
+  return o;
+}
+
 // Runs `o` with `timeline` reading its trace, as `paxcron sim --html` does.
 RunResult RunWithTimeline(const SimOptions& o, Timeline& timeline) {
   Trace trace;
@@ -151,11 +160,7 @@ TEST(Explain, AgreementAndOtherCheckers) {
 }
 
 TEST(Explain, NamesTheRolesAndMessagesOfARealRun) {
-  SimOptions o;
-  o.seed = 4;
-  o.duration_us = 30'000'000;
-  o.faults = ParseFaults("all").value();
-  o.faults_text = "all";
+  SimOptions o = AllFaults(4, 30'000'000);
   o.bugs = ParseBug("no-phase1-recovery").value();
   o.bug_name = "no-phase1-recovery";
   Timeline timeline(o.nodes, ExpectedSpanUs(o));
@@ -174,8 +179,7 @@ TEST(Progress, SaysSeedsFailuresRateAndTimeLeft) {
   EXPECT_EQ(FormatProgress(40, 200, 1, 16.0, 10),
             "[##........] 40/200 seeds, 1 failed, 2.5 seeds/s, 1m04s left");
   EXPECT_EQ(FormatProgress(0, 5, 0, 0.0, 5),
-            "[.....] 0/5 seeds, 0 failed, 0.0 seeds/s, time "
-            "left unknown");
+            "[.....] 0/5 seeds, 0 failed, 0.0 seeds/s, time left unknown");
   EXPECT_EQ(FormatProgress(5, 5, 2, 1.0, 5), "[#####] 5/5 seeds, 2 failed, 5.0 seeds/s, 0s left");
 }
 
@@ -188,11 +192,7 @@ std::string Page(const SimOptions& o) {
 }
 
 TEST(HtmlReport, SameSeedGivesByteIdenticalPages) {
-  SimOptions o;
-  o.seed = 7;
-  o.duration_us = 20'000'000;
-  o.faults = ParseFaults("all").value();
-  o.faults_text = "all";
+  SimOptions o = AllFaults(7, 20'000'000);
   const std::string first = Page(o);
   EXPECT_TRUE(first == Page(o)) << "pages differ in size";
   EXPECT_NE(first.find("\"violation\":null"), std::string::npos);
