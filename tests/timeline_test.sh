@@ -91,10 +91,24 @@ check pass 3 --seed 7 --duration 20s --faults all
 "$bin" sim --seed 4 --duration 30s --faults all --inject-bug no-phase1-recovery --html "$work/again.html" >/dev/null || true
 cmp -s "$work/fail.html" "$work/again.html" || fail "two renders of seed 4 differ"
 
+# --explain: the invariant and the nodes for a failing seed; "passed" for a passing one; the
+# contract's last line unchanged.
+out=$("$bin" sim --seed 4 --duration 30s --faults all --inject-bug no-phase1-recovery --explain) && fail "seed 4 passed"
+grep -q '^violated: Agreement: ' <<<"$out" || fail "--explain: no invariant in: $out"
+grep -q '^Node [0-9]: ' <<<"$out" || fail "--explain: no node in: $out"
+[[ $(tail -n 1 <<<"$out") == "0 passed, 1 failed" ]] || fail "--explain: last line: $out"
+out=$("$bin" sim --seed 7 --duration 20s --faults all --nodes 3 --explain) || fail "seed 7 failed"
+grep -q '^seed 7 passed: no checker found a violation$' <<<"$out" || fail "--explain, passing: $out"
+
 # One run only.
 set +e
 err=$("$bin" sim --seeds 1-2 --html "$work/x.html" 2>&1 >/dev/null)
 status=$?
 set -e
 [[ $status == 2 && $err == *"--html draws one run"* ]] || fail "--html with --seeds: status $status, '$err'"
+set +e
+err=$("$bin" sim --seeds 1-2 --explain 2>&1 >/dev/null)
+status=$?
+set -e
+[[ $status == 2 && $err == *"--explain explains one run"* ]] || fail "--explain with --seeds: status $status, '$err'"
 echo "timeline_test: ok (screenshots: $artifacts/timeline_fail.png, $artifacts/timeline_pass.png)"
