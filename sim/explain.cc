@@ -17,6 +17,7 @@ constexpr int64_t kViewBackMaxUs = 30'000'000;   // the page's view reaches back
 constexpr size_t kListedMessagesMax = 8;
 constexpr size_t kHighlightedMessagesMax = 400;
 constexpr size_t kHighlightedPhase2Max = 60;
+constexpr size_t kRunStoryMax = 12;
 
 // Every number that follows `word` in `text`, in order ("node 3 ... node 4" -> 3, 4).
 std::vector<int64_t> NumbersAfter(std::string_view text, std::string_view word) {
@@ -121,6 +122,30 @@ void DescribeNodes(const Violation& v, const Timeline& t, Explanation& e) {
   }
 }
 
+// The run's story, for cron verdicts that name a run: its begin, requests, starts and end.
+void DescribeRun(const Violation& v, const Timeline& t, Explanation& e) {
+  const size_t at = v.detail.find("run ");
+  if (at == std::string::npos) return;
+  const size_t end = v.detail.find(' ', at + 4);
+  const std::string run = v.detail.substr(at + 4, end == std::string::npos ? end : end - at - 4);
+  std::vector<std::string> story;
+  for (const TimelineEvent& ev : t.events()) {
+    const TraceLine& l = ev.line;
+    if (l.t_us > v.t_us || l.Raw("run").empty() || l.Str("run") != run) continue;
+    const uint32_t node = l.node != 0 ? l.node : static_cast<uint32_t>(l.Int("by"));
+    std::string what = l.ev;
+    for (const char* key : {"op", "epoch", "outcome", "reason"}) {
+      if (!l.Raw(key).empty()) what += fmt::format(" {}={}", key, l.Str(key));
+    }
+    story.push_back(fmt::format("  {} {} by node {}", Seconds(l.t_us), what, node));
+    e.marks.push_back({l.t_us, node, l.ev});
+  }
+  if (story.empty()) return;
+  e.lines.push_back(fmt::format("What happened to run {}:", run));
+  const size_t from = story.size() > kRunStoryMax ? story.size() - kRunStoryMax : 0;
+  e.lines.insert(e.lines.end(), story.begin() + static_cast<std::ptrdiff_t>(from), story.end());
+}
+
 bool Involved(const Explanation& e, uint32_t node) {
   return std::binary_search(e.nodes.begin(), e.nodes.end(), node);
 }
@@ -157,8 +182,9 @@ void DescribeMessages(const Violation& v, const Timeline& t, Explanation& e) {
     types += fmt::format("{}{} {}", types.empty() ? "" : ", ", n, type);
   e.lines.push_back(fmt::format(
       "Messages to or from these nodes in the {} s before (kept in the timeline, heartbeats left "
-      "out): {} ({}), {} dropped. The last phase-1 messages:",
-      kMessageWindowUs / 1'000'000, total, types, dropped));
+      "out): {} ({}), {} dropped.{}",
+      kMessageWindowUs / 1'000'000, total, types, dropped,
+      election.empty() ? "" : " The last phase-1 messages:"));
   const size_t from =
       election.size() > kListedMessagesMax ? election.size() - kListedMessagesMax : 0;
   for (size_t i = from; i < election.size(); ++i) {
@@ -186,6 +212,7 @@ Explanation Explain(const Violation& v, const Timeline* timeline) {
   DescribeKnown(v, e);
   if (timeline != nullptr) {
     DescribeNodes(v, *timeline, e);
+    DescribeRun(v, *timeline, e);
     DescribeMessages(v, *timeline, e);
   }
   int64_t earliest = v.t_us;

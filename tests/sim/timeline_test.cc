@@ -175,6 +175,33 @@ TEST(Explain, NamesTheRolesAndMessagesOfARealRun) {
   EXPECT_FALSE(e.message_ids.empty());
 }
 
+TEST(Explain, TellsTheStoryOfARunStartedTwice) {
+  Timeline t(3, 10'000'000);
+  t.OnLine(R"({"t":100,"node":2,"ev":"launch_begin","run":"j@T","epoch":258})");
+  t.OnLine(R"({"t":100,"node":2,"ev":"launch_rpc","rpc":1,"op":"launch","run":"j@T","epoch":258})");
+  t.OnLine(R"({"t":150,"node":null,"ev":"started","run":"j@T","by":2,"epoch":258})");
+  t.OnLine(R"({"t":900,"node":null,"ev":"started","run":"other@T","by":2,"epoch":258})");
+  t.OnLine(
+      R"({"t":1100,"node":2,"ev":"launch_rpc","rpc":2,"op":"launch","run":"j@T","epoch":258})");
+  t.OnLine(R"({"t":1150,"node":null,"ev":"started","run":"j@T","by":2,"epoch":258})");
+  t.Finish();
+  const Explanation e =
+      Explain(Violation{"at-most-once", 1150,
+                        "run j@T started 2 times; the latest by node 2 (epoch 258, request sent at "
+                        "t=1100us)"},
+              &t);
+  const std::string text = FormatExplanation(e);
+  EXPECT_NE(text.find("What happened to run j@T:\n"
+                      "  0.000100 s launch_begin epoch=258 by node 2\n"
+                      "  0.000100 s launch_rpc op=launch epoch=258 by node 2\n"
+                      "  0.000150 s started epoch=258 by node 2\n"
+                      "  0.001100 s launch_rpc op=launch epoch=258 by node 2\n"
+                      "  0.001150 s started epoch=258 by node 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("other@T"), std::string::npos);
+}
+
 TEST(Progress, SaysSeedsFailuresRateAndTimeLeft) {
   EXPECT_EQ(FormatProgress(40, 200, 1, 16.0, 10),
             "[##........] 40/200 seeds, 1 failed, 2.5 seeds/s, 1m04s left");
