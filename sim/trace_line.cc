@@ -74,6 +74,7 @@ std::string_view TraceLine::Raw(std::string_view key) const {
 int64_t TraceLine::Int(std::string_view key) const {
   const std::string_view raw = Raw(key);
   int64_t v = 0;
+  if (raw.empty()) return 0;
   std::from_chars(raw.data(), raw.data() + raw.size(), v);
   return v;
 }
