@@ -84,6 +84,30 @@ PY
 
 check fail 5 --seed 4 --duration 30s --faults all --inject-bug no-phase1-recovery
 grep -q '"ev":"violation"' "$work/fail.jsonl" || fail "seed 4 with no-phase1-recovery no longer fails: pick another"
+# A link's view and message types (#view=FROM-TO&types=...): the arrows drawn are exactly the
+# trace's messages of those types that overlap that window.
+timeout 60 "$browser" --headless=new --no-sandbox --disable-gpu --window-size=1400,1000 \
+  --dump-dom "file://$work/fail.html#view=3000000-4000000&types=prepare,promise,nack,accept,forward" \
+  >"$work/view.dom" 2>/dev/null || fail "view: chromium could not load the page"
+python3 - "$work/view.dom" "$work/fail.jsonl" <<'PY' || fail "view: the filtered view does not draw what the trace holds"
+import json, re, sys
+dom = open(sys.argv[1]).read()
+sends, delivered = {}, {}
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    if e['ev'] == 'send': sends[e['id']] = e
+    if e['ev'] == 'deliver': delivered.setdefault(e['id'], e['t'])
+t0, t1, types = 3000000, 4000000, {"prepare", "promise", "nack", "accept", "forward"}
+want = sum(1 for i, s in sends.items() if s['type'] in types and s['t'] <= t1
+           and delivered.get(i, s['t']) >= t0)
+root = re.search(r'<div id="timeline"[^>]*>', dom)[0]
+attr = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', root))
+assert attr['data-view'] == f'{t0}-{t1}', attr
+assert int(attr['data-messages-embedded']) == len(sends), 'a short run embeds every message'
+drawn = len(re.findall(r'<line [^>]*class="msg', dom))
+assert 0 < want == drawn == int(attr['data-messages-drawn']), (want, drawn, attr)
+print(f'view {t0}-{t1}, {sorted(types)}: {drawn} arrows, as in the trace')
+PY
 check pass 3 --seed 7 --duration 20s --faults all
 ! grep -q '"ev":"violation"' "$work/pass.jsonl" || fail "seed 7 no longer passes: pick another"
 
