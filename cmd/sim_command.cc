@@ -2,10 +2,12 @@
 // one line per seed, then "N passed, N failed"; non-zero exit on any violation, with the exact
 // command line that replays each failing seed.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <mutex>
 #include <optional>
@@ -14,7 +16,11 @@
 #include <vector>
 
 #include "cmd/commands.h"
+#include "common/assert.h"
 #include "cron/job_spec.h"
+#include "sim/explain.h"
+#include "sim/html_report.h"
+#include "sim/progress.h"
 #include "sim/report.h"
 
 namespace paxcron::cmd {
@@ -25,7 +31,9 @@ struct SimArgs {
   uint64_t first_seed = 1;
   uint64_t last_seed = 1;
   std::string trace_path;
-  uint32_t threads = 0;  // 0: one per core
+  std::string html_path;  // --html: the timeline page of the run
+  bool explain = false;   // --explain: the violation in plain words
+  uint32_t threads = 0;   // 0: one per core
 };
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
@@ -100,6 +108,12 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<std::string> v = value();
       if (!v.ok()) return v.status();
       out.trace_path = v.value();
+    } else if (flag == "--html") {
+      Result<std::string> v = value();
+      if (!v.ok()) return v.status();
+      out.html_path = v.value();
+    } else if (flag == "--explain") {
+      out.explain = true;
     } else if (flag == "--threads") {
       Result<uint64_t> n = number(1, 256);
       if (!n.ok()) return n.status();
@@ -142,6 +156,14 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
   if (!out.trace_path.empty() && out.first_seed != out.last_seed) {
     return Status::Error("--trace writes one run: use it with --seed N, not --seeds");
   }
+  if (!out.html_path.empty() && out.first_seed != out.last_seed) {
+    return Status::Error("--html draws one run: use it with --seed N, not --seeds");
+  }
+  if (out.explain && out.first_seed != out.last_seed) {
+    return Status::Error(
+        "--explain explains one run: use it with --seed N (a sweep prints each failing seed's "
+        "replay command)");
+  }
   return out;
 }
 
@@ -150,7 +172,8 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
 void PrintSimHelp() {
   std::printf(
       "usage: paxcron sim [--seed N | --seeds A-B] [--nodes 3|5|7] [--duration 10m]\n"
-      "                   [--faults LIST] [--trace FILE] [--inject-bug NAME] [--threads N]\n"
+      "                   [--faults LIST] [--trace FILE] [--html FILE] [--explain]\n"
+      "                   [--inject-bug NAME] [--threads N]\n"
       "                   [--intensity 1|2|3] [--proposals N] [--jobs N]\n"
       "                   [--scheduler named|fenced|plain] [--snapshot-every N]\n"
       "                   [--history JOB] [--history-max N]\n"
@@ -179,6 +202,11 @@ void PrintSimHelp() {
       "                     process wakes with stale beliefs) and scheduler takes the datacenter\n"
       "                     scheduler down for intervals\n"
       "  --trace FILE       write the run as JSON Lines (schema: sim/TRACE.md); one seed only\n"
+      "  --html FILE        write the run as one self-contained page: a space-time diagram of\n"
+      "                     the nodes, messages, crashes, partitions, roles and leases, opened\n"
+      "                     on the violation if a checker failed; one seed only\n"
+      "  --explain          say in plain words which invariant broke, on which nodes, when,\n"
+      "                     and the messages around it; one seed only\n"
       "  --inject-bug NAME  switch on a classic bug. Consensus: no-phase1-recovery,\n"
       "                     ack-before-persist, skip-fsync, lease-no-drift-margin,\n"
       "                     no-lease-wait, small-quorum. Cron (with --jobs): "
@@ -205,8 +233,72 @@ void PrintSimHelp() {
       "                     fetches the snapshot in chunks (default 1000; 0: never)\n"
       "\n"
       "output: one line per seed, then 'N passed, N failed'. Exit status 1 if any seed failed,\n"
-      "2 on bad usage. Each failure prints the command that replays it.\n");
+      "2 on bad usage. Each failure prints the command that replays it. On a terminal, a\n"
+      "sweep draws a progress line on stderr.\n");
 }
+
+namespace {
+
+// The sweep's progress line on stderr, only when stderr is a terminal (never in CI logs), at
+// most five times a second. Measures wall time: cmd/ may, sim/ may not.
+class ProgressLine {
+ public:
+  explicit ProgressLine(uint64_t total)
+      : total_(total), on_(total > 1 && isatty(STDERR_FILENO) == 1) {}
+  ~ProgressLine() { Clear(); }
+  // Erases the line before other output reaches the terminal.
+  void Clear() {
+    if (on_ && drawn_) std::fprintf(stderr, "\r\033[K");
+    drawn_ = false;
+  }
+  void Draw(uint64_t done, uint64_t failed) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total_) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\r\033[K%s", sim::FormatProgress(done, total_, failed, elapsed).c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+ private:
+  uint64_t total_;
+  bool on_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+};
+
+// --explain and --html, after the one run they need.
+int ReportOneRun(const SimArgs& a, sim::Timeline& timeline, const sim::RunResult& r,
+                 std::FILE* html) {
+  timeline.Finish();
+  std::optional<sim::Explanation> explanation;
+  if (!r.ok) explanation = sim::Explain(r.violation, &timeline);
+  if (a.explain) {
+    if (explanation) {
+      std::printf("%s", sim::FormatExplanation(*explanation).c_str());
+    } else {
+      std::printf("seed %llu passed: no checker found a violation\n",
+                  static_cast<unsigned long long>(r.seed));
+    }
+  }
+  if (html == nullptr) return 0;
+  sim::SimOptions o = a.options;
+  o.seed = r.seed;
+  const std::string page =
+      sim::RenderTimelineHtml(timeline, o, r, explanation ? &*explanation : nullptr);
+  const bool written = std::fwrite(page.data(), 1, page.size(), html) == page.size();
+  if (std::fclose(html) != 0 || !written) {
+    std::fprintf(stderr, "paxcron sim: cannot write '%s'\n", a.html_path.c_str());
+    return 2;
+  }
+  std::printf("%s\n", sim::HtmlSummaryLine(a.html_path, page.size(), timeline).c_str());
+  return 0;
+}
+
+}  // namespace
 
 int RunSim(const std::vector<std::string>& args) {
   if (std::find(args.begin(), args.end(), "--help") != args.end()) {
@@ -225,31 +317,43 @@ int RunSim(const std::vector<std::string>& args) {
     std::fprintf(stderr, "paxcron sim: cannot write trace file '%s'\n", a.trace_path.c_str());
     return 2;
   }
+  std::FILE* html = nullptr;
+  if (!a.html_path.empty() && (html = std::fopen(a.html_path.c_str(), "w")) == nullptr) {
+    std::fprintf(stderr, "paxcron sim: cannot write '%s'\n", a.html_path.c_str());
+    return 2;
+  }
+  // The page and the explanation read the run from the trace's own lines.
+  sim::Timeline timeline(a.options.nodes, sim::ExpectedSpanUs(a.options));
+  const bool one_run_report = html != nullptr || a.explain;
+  if (one_run_report) trace.SetListener([&](std::string_view l) { timeline.OnLine(l); });
   const uint32_t threads = static_cast<uint32_t>(std::min<uint64_t>(
       count, a.threads != 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency())));
 
   // Seeds run on worker threads; lines are printed in seed order as soon as each is ready.
   std::vector<std::optional<sim::RunResult>> results(count);
+  std::optional<sim::RunResult> only;  // the run, when --html or --explain report on it
   std::mutex mu;
   std::atomic<uint64_t> next{0};
   uint64_t printed = 0, passed = 0, failed = 0;
-  std::vector<uint64_t> failing;
+  ProgressLine progress(count);
   auto flush_ready = [&]() {  // REQUIRES: mu held
     while (printed < count && results[printed].has_value()) {
       const sim::RunResult& r = *results[printed];
+      progress.Clear();
       std::printf("%s\n", sim::FormatResultLine(r).c_str());
       if (!r.history.empty()) std::printf("%s", r.history.c_str());
       if (r.ok) {
         ++passed;
       } else {
         ++failed;
-        failing.push_back(r.seed);
         std::printf("  replay: %s\n", sim::ReplayCommand(a.options, r.seed).c_str());
       }
       std::fflush(stdout);
+      if (one_run_report) only = std::move(results[printed]);
       results[printed].reset();
       ++printed;
     }
+    progress.Draw(printed, failed);
   };
   auto worker = [&]() {
     for (uint64_t i = next++; i < count; i = next++) {
@@ -265,7 +369,13 @@ int RunSim(const std::vector<std::string>& args) {
   for (uint32_t j = 1; j < threads; ++j) workers.emplace_back(worker);
   worker();
   for (auto& t : workers) t.join();
+  progress.Clear();
   trace.Close();
+  if (one_run_report) {
+    PAXCRON_ASSERT(count == 1 && only.has_value());
+    const int status = ReportOneRun(a, timeline, *only, html);
+    if (status != 0) return status;
+  }
   std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(passed),
               static_cast<unsigned long long>(failed));
   return failed == 0 ? 0 : 1;

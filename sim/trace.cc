@@ -28,12 +28,20 @@ bool Trace::OpenFile(const std::string& path) {
 
 void Trace::Emit(int64_t t_us, uint32_t node, std::string_view ev, std::string_view fields) {
   if (!enabled()) return;
+  const size_t start = buffer_.size();
   if (node == 0) {
     fmt::format_to(std::back_inserter(buffer_), "{{\"t\":{},\"node\":null,\"ev\":\"{}\"{}}}\n",
                    t_us, ev, fields);
   } else {
     fmt::format_to(std::back_inserter(buffer_), "{{\"t\":{},\"node\":{},\"ev\":\"{}\"{}}}\n", t_us,
                    node, ev, fields);
+  }
+  if (listener_ != nullptr) {
+    listener_(std::string_view(buffer_).substr(start, buffer_.size() - start - 1));
+  }
+  if (file_ == nullptr && !memory_) {
+    buffer_.clear();  // the listener was the only sink
+    return;
   }
   FlushIfLarge();
 }

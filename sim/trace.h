@@ -1,12 +1,14 @@
 // The JSON Lines trace of a simulation (schema: sim/TRACE.md). Every line has "t" (true time,
 // microseconds), "node" (id or null) and "ev", then event fields. Formatting happens only when a
-// sink is attached, so an untraced run pays nothing. Thread-compatible.
+// sink is attached, so an untraced run pays nothing. Thread-compatible; a listener is called on
+// the emitting thread.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +28,12 @@ class Trace {
   // Either sink: a file (streamed), or memory (tests compare runs byte for byte).
   bool OpenFile(const std::string& path);
   void CaptureInMemory() { memory_ = true; }
-  bool enabled() const { return file_ != nullptr || memory_; }
+  // A third sink, alone or beside the others: every line, without its newline, as it is emitted
+  // (the HTML timeline and --explain read the run this way, from the same events as the file).
+  void SetListener(std::function<void(std::string_view line)> listener) {
+    listener_ = std::move(listener);
+  }
+  bool enabled() const { return file_ != nullptr || memory_ || listener_ != nullptr; }
   const std::string& captured() const { return buffer_; }
 
   // `fields` is either empty or starts with a comma: `,"slot":3,"value":"..."`.
@@ -44,6 +51,7 @@ class Trace {
   void FlushIfLarge();
   std::FILE* file_ = nullptr;
   bool memory_ = false;
+  std::function<void(std::string_view)> listener_;
   std::string buffer_;
 };
 
