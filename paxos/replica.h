@@ -39,6 +39,7 @@
 
 #include "common/prng.h"
 #include "common/status.h"
+#include "paxos/clock_guard.h"
 #include "paxos/config.h"
 #include "paxos/paxos.pb.h"
 #include "paxos/slot_log.h"
@@ -153,6 +154,13 @@ class Replica {
   Slot compacted() const { return log_.Compacted(); }
   bool fetching_snapshot() const { return fetch_.has_value(); }
   NodeId leader_hint() const { return leader_hint_; }
+  // A leader's estimate of how far the other members' wall clocks are from its own, from the
+  // wall readings in its heartbeats' replies of the last lease duration and its own clock
+  // (Marzullo's algorithm, clock_guard.h). nullopt unless leader.
+  std::optional<OffsetEstimate> ClockEstimate(LocalMicros now_us) const;
+  // A member whose fresh reading agrees with that estimate (the lowest id): where a leader with
+  // a wrong clock hands over. NodeId(0): none.
+  NodeId ClockAgreeingPeer(LocalMicros now_us) const;
   const Config& config() const { return config_; }
   uint64_t invalid_messages() const { return invalid_messages_; }  // dropped as malformed
 
@@ -166,6 +174,14 @@ class Replica {
   struct LeaseRequest {
     LocalMicros sent_us = 0;
     std::set<NodeId> grants;
+  };
+  struct ClockProbe {  // a heartbeat's send instant, on both clocks
+    LocalMicros sent_us = 0;
+    int64_t sent_wall_us = 0;
+  };
+  struct ClockSample {  // a member's wall clock minus ours, as certainly bounded
+    OffsetInterval offset;
+    LocalMicros at_us = 0;
   };
   struct SnapshotFetch {
     NodeId from;
@@ -267,6 +283,8 @@ class Replica {
   LocalMicros next_heartbeat_us_ = 0;
   uint64_t lease_seq_ = 0;
   std::map<uint64_t, LeaseRequest> lease_requests_;
+  std::map<uint64_t, ClockProbe> clock_probes_;  // by lease_seq; the newest 64
+  std::map<NodeId, ClockSample> clock_samples_;  // the newest per member
   LeaseView lease_;
   LocalMicros leader_since_us_ = 0;
   bool lease_acquired_in_term_ = false;

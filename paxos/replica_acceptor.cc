@@ -136,6 +136,7 @@ void Replica::OnHeartbeat(NodeId from, const pb::Heartbeat& m, Now now) {
   r->set_lease_seq(m.lease_seq());
   r->set_lease_granted(granted);
   r->set_commit_index(commit_index_.value);
+  r->set_wall_us(now.wall_us);
   Send(from, std::move(e));
   LearnCommitIndex(from, Slot(m.commit_index()), b, now);
 }

@@ -29,6 +29,7 @@ void Replica::StartCampaign(Now now) {
   prepare_from_ = commit_index_.Next();
   if (!boosting) leader_hint_ = NodeId(0);
   lease_requests_.clear();
+  clock_probes_.clear();
   pb::Envelope e;
   pb::Prepare* p = e.mutable_prepare();
   *p->mutable_ballot() = ToProto(ballot_);
@@ -157,6 +158,14 @@ void Replica::OnNack(NodeId from, const pb::Nack& m, Now now) {
 
 void Replica::OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now) {
   if (role_ != Role::kLeader || FromProto(m.ballot()) != ballot_) return;
+  if (auto probe = clock_probes_.find(m.lease_seq());
+      probe != clock_probes_.end() && from != config_.self) {
+    // The reading was taken between our send and now: our wall clock read sent_wall_us at the
+    // send, and at most rtt more (on the monotonic clock) at the reading.
+    const int64_t rtt = now.mono_us - probe->second.sent_us;
+    const int64_t hi = m.wall_us() - probe->second.sent_wall_us;
+    clock_samples_[from] = ClockSample{OffsetInterval{hi - rtt, hi}, now.mono_us};
+  }
   if (m.lease_granted()) {
     auto req = lease_requests_.find(m.lease_seq());
     if (req != lease_requests_.end()) {
@@ -186,6 +195,27 @@ void Replica::CountLeaseGrant(NodeId /*from*/, uint64_t seq, Now now) {
   lease_.expiry_us = std::max(lease_.expiry_us, expiry);
 }
 
+std::optional<OffsetEstimate> Replica::ClockEstimate(LocalMicros now_us) const {
+  if (role_ != Role::kLeader) return std::nullopt;
+  std::vector<OffsetInterval> sources = {OffsetInterval{0, 0}};
+  for (const auto& [id, sample] : clock_samples_) {
+    if (now_us - sample.at_us <= config_.lease_duration_us) sources.push_back(sample.offset);
+  }
+  return Marzullo(sources);
+}
+
+NodeId Replica::ClockAgreeingPeer(LocalMicros now_us) const {
+  const std::optional<OffsetEstimate> e = ClockEstimate(now_us);
+  if (!e.has_value()) return NodeId(0);
+  for (const auto& [id, sample] : clock_samples_) {
+    if (now_us - sample.at_us > config_.lease_duration_us) continue;
+    if (sample.offset.lo_us <= e->interval.hi_us && e->interval.lo_us <= sample.offset.hi_us) {
+      return id;
+    }
+  }
+  return NodeId(0);
+}
+
 void Replica::SendHeartbeats(Now now) {
   const uint64_t seq = ++lease_seq_;
   lease_requests_[seq] = LeaseRequest{now.mono_us, {}};
@@ -201,6 +231,9 @@ void Replica::SendHeartbeats(Now now) {
   h->set_commit_index(commit_index_.value);
   h->set_lease_seq(seq);
   h->set_lease_duration_us(static_cast<uint64_t>(config_.lease_duration_us));
+  h->set_wall_us(now.wall_us);
+  clock_probes_[seq] = ClockProbe{now.mono_us, now.wall_us};
+  while (clock_probes_.size() > 64) clock_probes_.erase(clock_probes_.begin());
   Broadcast(std::move(e));
   next_heartbeat_us_ = now.mono_us + config_.heartbeat_interval_us;
 }

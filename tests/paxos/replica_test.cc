@@ -305,3 +305,36 @@ TEST(Replica, OnlyTheLeadersRequestsMayLeaveBeforeTheFsync) {
 
 }  // namespace
 }  // namespace paxcron::paxos
+
+namespace paxcron::paxos {
+namespace {
+
+// The clock-integrity guard's input: heartbeats carry wall readings, and the leader bounds how
+// far a majority's clocks are from its own.
+TEST(Replica, TheLeaderMeasuresItsWallClockAgainstTheMajority) {
+  Cluster c(3);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  ASSERT_NE(leader, 0u);
+  const uint32_t other = leader % 3 + 1;
+  EXPECT_FALSE(c.r(other).ClockEstimate(c.NowOf().mono_us).has_value());  // only a leader
+  std::optional<OffsetEstimate> e = c.r(leader).ClockEstimate(c.NowOf().mono_us);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->sources, 3u);
+  EXPECT_FALSE(ClockBeyondTolerance(e, 2, 100'000));
+  // The leader's wall clock jumps 5 minutes ahead: the others now read 5 minutes behind it.
+  c.set_wall_offset(leader, 300'000'000);
+  c.Advance(500'000);
+  e = c.r(leader).ClockEstimate(c.NowOf().mono_us);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->sources, 2u);
+  EXPECT_LE(e->interval.hi_us, -300'000'000 + 20'000);
+  EXPECT_GE(e->interval.lo_us, -300'000'000 - 20'000);
+  EXPECT_TRUE(ClockBeyondTolerance(e, 2, 1'000'000));
+  const NodeId peer = c.r(leader).ClockAgreeingPeer(c.NowOf().mono_us);
+  EXPECT_NE(peer.value, 0u);
+  EXPECT_NE(peer.value, leader);
+}
+
+}  // namespace
+}  // namespace paxcron::paxos

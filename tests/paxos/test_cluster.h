@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -60,6 +61,14 @@ class Cluster {
   int installed_snapshots() const { return installed_; }
   uint64_t max_chunk_seen() const { return max_chunk_; }
   Now NowOf() const { return Now{now_us_, 1'800'000'000'000'000 + wall_skew_us_ + now_us_}; }
+  // Node `i`'s clocks: the shared ones, its wall clock moved by set_wall_offset(i, ...).
+  Now NowOf(uint32_t i) const {
+    Now n = NowOf();
+    auto it = wall_offsets_.find(i);
+    if (it != wall_offsets_.end()) n.wall_us += it->second;
+    return n;
+  }
+  void set_wall_offset(uint32_t i, int64_t us) { wall_offsets_[i] = us; }
   Replica& r(uint32_t i) { return *replicas_[i]; }
   DurableState& disk(uint32_t i) { return disks_[i]; }
   const std::vector<std::string>& applied(uint32_t i) const { return applied_[i]; }
@@ -91,7 +100,7 @@ class Cluster {
       Outgoing m = std::move(wire_.front());
       wire_.pop_front();
       if (!replicas_[m.to.value]) continue;  // crashed
-      replicas_[m.to.value]->Step(*m.envelope, NowOf());
+      replicas_[m.to.value]->Step(*m.envelope, NowOf(m.to.value));
       Pump(m.to.value);
     }
   }
@@ -101,7 +110,7 @@ class Cluster {
       now_us_ += step_us;
       for (size_t i = 1; i < replicas_.size(); ++i) {
         if (!replicas_[i]) continue;
-        replicas_[i]->Tick(NowOf());
+        replicas_[i]->Tick(NowOf(static_cast<uint32_t>(i)));
         Pump(static_cast<uint32_t>(i));
       }
       Settle();
@@ -207,6 +216,7 @@ class Cluster {
   std::set<std::pair<uint32_t, uint32_t>> cut_;
   int64_t now_us_ = 1'000'000;
   int64_t wall_skew_us_ = 0;
+  std::map<uint32_t, int64_t> wall_offsets_;
   uint64_t command_id_ = 0;
 };
 
