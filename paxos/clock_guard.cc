@@ -37,10 +37,25 @@ std::optional<OffsetEstimate> Marzullo(const std::vector<OffsetInterval>& source
   return best;
 }
 
-bool ClockBeyondTolerance(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
-                          int64_t tolerance_us) {
-  if (!estimate.has_value() || estimate->sources < quorum) return false;
-  return estimate->interval.lo_us > tolerance_us || estimate->interval.hi_us < -tolerance_us;
+const char* ClockVerdictName(ClockVerdict v) {
+  switch (v) {
+    case ClockVerdict::kAgrees:
+      return "agrees";
+    case ClockVerdict::kOff:
+      return "off";
+    case ClockVerdict::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+ClockVerdict JudgeClock(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
+                        int64_t tolerance_us) {
+  if (!estimate.has_value() || estimate->sources < quorum) return ClockVerdict::kUnknown;
+  if (estimate->interval.lo_us > tolerance_us || estimate->interval.hi_us < -tolerance_us) {
+    return ClockVerdict::kOff;
+  }
+  return ClockVerdict::kAgrees;
 }
 
 }  // namespace paxcron::paxos

@@ -3,10 +3,11 @@
 //
 // Each source is an interval that certainly holds the offset (source's wall clock minus ours):
 // a peer's reading taken between our send and our receipt of a heartbeat lies within
-// [reading - sent - rtt, reading - sent]; our own clock is [0, 0]. Marzullo's algorithm finds the
-// smallest interval consistent with the largest number of sources (TigerBeetle keeps its cluster
-// time the same way). If that number reaches a majority, the majority's clock is within the
-// interval of ours; the node's own error is its negation.
+// [reading - sent - rtt, reading - sent]; our own clock is [0, 0]. Widened by the tolerance on
+// both sides, intervals of clocks that agree within it overlap. Marzullo's algorithm finds the
+// interval consistent with the largest number of sources (TigerBeetle keeps its cluster time the
+// same way). If that number reaches a majority and the interval lies wholly beyond our own
+// widened interval [-tolerance, tolerance], a majority certainly disagrees with our clock.
 #pragma once
 
 #include <cstdint>
@@ -29,10 +30,17 @@ struct OffsetEstimate {
 // tie). Empty input: nullopt.
 std::optional<OffsetEstimate> Marzullo(const std::vector<OffsetInterval>& sources);
 
-// Whether a node whose majority estimate is `estimate` is certainly off by more than
-// `tolerance_us` (its whole interval lies beyond the tolerance), given that a majority of
-// `quorum` sources agreed. nullopt estimate, or fewer sources than `quorum`: no verdict (false).
-bool ClockBeyondTolerance(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
-                          int64_t tolerance_us);
+enum class ClockVerdict {
+  kAgrees,   // a majority's clocks are within the tolerance of ours: act
+  kOff,      // a majority certainly puts ours beyond it: do not act, hand over
+  kUnknown,  // too few fresh readings (a new leader, a partition): do not act yet
+};
+const char* ClockVerdictName(ClockVerdict v);  // "agrees", "off", "unknown"
+
+// The verdict on a node whose estimate (of intervals widened by `tolerance_us`, its own being
+// [-tolerance_us, tolerance_us]) is `estimate`: kAgrees when at least `quorum` sources overlap
+// in an interval that meets its own, kOff when they overlap wholly outside it.
+ClockVerdict JudgeClock(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
+                        int64_t tolerance_us);
 
 }  // namespace paxcron::paxos

@@ -29,6 +29,9 @@ struct Config {
   int64_t lease_duration_us = 2'000'000;  // what a granter promises, on its own clock
   uint32_t drift_bound_ppm = 10'000;      // clock rates differ from true time by at most this
   int64_t lease_epsilon_us = 1'000;       // extra safety margin on the holder's side
+  // Wall clocks this close to each other agree (clock_guard.h): each member's reading counts as
+  // an interval half this much wider on both sides, and so does our own, [-tol/2, tol/2].
+  int64_t clock_tolerance_us = 1'000'000;
 
   uint32_t inflight_slots_max = 32;           // pipelining window: proposed but not yet chosen
   uint32_t batch_commands_max = 16;           // commands packed into one slot

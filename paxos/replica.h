@@ -157,10 +157,14 @@ class Replica {
   // A leader's estimate of how far the other members' wall clocks are from its own, from the
   // wall readings in its heartbeats' replies of the last lease duration and its own clock
   // (Marzullo's algorithm, clock_guard.h). nullopt unless leader.
-  std::optional<OffsetEstimate> ClockEstimate(LocalMicros now_us) const;
+  // Readings are carried forward on the monotonic clock, so a jump of this node's own wall clock
+  // since a reading shows at once (widened by the drift bound over the reading's age), and every
+  // interval, ours too, is widened by half config.clock_tolerance_us: judge it with JudgeClock(
+  // estimate, quorum, clock_tolerance_us / 2), and clocks within the tolerance of ours agree.
+  std::optional<OffsetEstimate> ClockEstimate(Now now) const;
   // A member whose fresh reading agrees with that estimate (the lowest id): where a leader with
   // a wrong clock hands over. NodeId(0): none.
-  NodeId ClockAgreeingPeer(LocalMicros now_us) const;
+  NodeId ClockAgreeingPeer(Now now) const;
   const Config& config() const { return config_; }
   uint64_t invalid_messages() const { return invalid_messages_; }  // dropped as malformed
 
@@ -182,7 +186,9 @@ class Replica {
   struct ClockSample {  // a member's wall clock minus ours, as certainly bounded
     OffsetInterval offset;
     LocalMicros at_us = 0;
+    int64_t wall_minus_mono_us = 0;  // ours, at the reading
   };
+  std::optional<OffsetInterval> SampleNow(const ClockSample& sample, Now now) const;
   struct SnapshotFetch {
     NodeId from;
     Slot slot;  // 0 until the first chunk names it

@@ -164,7 +164,8 @@ void Replica::OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now
     // send, and at most rtt more (on the monotonic clock) at the reading.
     const int64_t rtt = now.mono_us - probe->second.sent_us;
     const int64_t hi = m.wall_us() - probe->second.sent_wall_us;
-    clock_samples_[from] = ClockSample{OffsetInterval{hi - rtt, hi}, now.mono_us};
+    clock_samples_[from] =
+        ClockSample{OffsetInterval{hi - rtt, hi}, now.mono_us, now.wall_us - now.mono_us};
   }
   if (m.lease_granted()) {
     auto req = lease_requests_.find(m.lease_seq());
@@ -195,23 +196,35 @@ void Replica::CountLeaseGrant(NodeId /*from*/, uint64_t seq, Now now) {
   lease_.expiry_us = std::max(lease_.expiry_us, expiry);
 }
 
-std::optional<OffsetEstimate> Replica::ClockEstimate(LocalMicros now_us) const {
+// A reading no older than one lease, moved to now: our wall clock may have stepped since (its
+// change against our monotonic clock), and the member's may have drifted (the bound).
+// Widened by the tolerance.
+std::optional<OffsetInterval> Replica::SampleNow(const ClockSample& sample, Now now) const {
+  const int64_t age = now.mono_us - sample.at_us;
+  if (age > config_.lease_duration_us) return std::nullopt;
+  const int64_t our_step = (now.wall_us - now.mono_us) - sample.wall_minus_mono_us;
+  const int64_t widen = age * static_cast<int64_t>(config_.drift_bound_ppm) / 1'000'000 + 1 +
+                        config_.clock_tolerance_us / 2;
+  return OffsetInterval{sample.offset.lo_us - our_step - widen,
+                        sample.offset.hi_us - our_step + widen};
+}
+
+std::optional<OffsetEstimate> Replica::ClockEstimate(Now now) const {
   if (role_ != Role::kLeader) return std::nullopt;
-  std::vector<OffsetInterval> sources = {OffsetInterval{0, 0}};
+  std::vector<OffsetInterval> sources = {
+      OffsetInterval{-config_.clock_tolerance_us / 2, config_.clock_tolerance_us / 2}};
   for (const auto& [id, sample] : clock_samples_) {
-    if (now_us - sample.at_us <= config_.lease_duration_us) sources.push_back(sample.offset);
+    if (std::optional<OffsetInterval> o = SampleNow(sample, now)) sources.push_back(*o);
   }
   return Marzullo(sources);
 }
 
-NodeId Replica::ClockAgreeingPeer(LocalMicros now_us) const {
-  const std::optional<OffsetEstimate> e = ClockEstimate(now_us);
+NodeId Replica::ClockAgreeingPeer(Now now) const {
+  const std::optional<OffsetEstimate> e = ClockEstimate(now);
   if (!e.has_value()) return NodeId(0);
   for (const auto& [id, sample] : clock_samples_) {
-    if (now_us - sample.at_us > config_.lease_duration_us) continue;
-    if (sample.offset.lo_us <= e->interval.hi_us && e->interval.lo_us <= sample.offset.hi_us) {
-      return id;
-    }
+    const std::optional<OffsetInterval> o = SampleNow(sample, now);
+    if (o.has_value() && o->lo_us <= e->interval.hi_us && e->interval.lo_us <= o->hi_us) return id;
   }
   return NodeId(0);
 }

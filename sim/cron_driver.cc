@@ -19,6 +19,9 @@ namespace {
 
 constexpr uint64_t kCronCommandBit = uint64_t{1} << 62;  // ids of paxos commands carrying cron
 constexpr int64_t kCronTickUs = 50'000;
+// A run may start the clock guard's tolerance early (kSimClockToleranceUs, world.h), plus a
+// margin for the width of the guard's estimate, before the `early` checker objects.
+constexpr int64_t kEarlyBoundUs = kSimClockToleranceUs + 2'000'000;
 constexpr int64_t kRpcTimeoutUs = 1'000'000;
 constexpr int64_t kWorkloadIntervalUs = 1'000'000;
 constexpr int64_t kConcludeWithinUs = 30'000'000;  // a settled cluster concludes launches by then
@@ -96,10 +99,47 @@ bool World::ProposeCron(Node& n, const cron::pb::Command& c) {
   return n.replica->Propose(std::move(command), NowOf(n)).ok();
 }
 
+// The clock-integrity guard: a leader acts on its wall clock only while a majority's readings
+// agree with it within kSimClockToleranceUs (paxos/clock_guard.h). One that a majority certainly
+// puts beyond it (it would fire runs minutes early or late) stops its cron loop, says why once,
+// and hands over to a member whose clock agrees; one with too few fresh readings (just elected)
+// waits for them. True while the guard holds this node back; `handed_over` when it just did.
+bool World::ClockGuardHolds(Node& n, bool* handed_over) {
+  *handed_over = false;
+  if (options_.bugs.no_clock_guard) return false;
+  const paxos::Now now = NowOf(n);
+  const std::optional<paxos::OffsetEstimate> e = n.replica->ClockEstimate(now);
+  const auto quorum = static_cast<uint32_t>(n.config.members.size() / 2 + 1);
+  const paxos::ClockVerdict verdict = paxos::JudgeClock(e, quorum, n.config.clock_tolerance_us / 2);
+  if (verdict == paxos::ClockVerdict::kAgrees) {
+    n.clock_guard_tripped = false;
+    return false;
+  }
+  if (verdict == paxos::ClockVerdict::kOff && n.replica->role() == paxos::Role::kLeader) {
+    // Said once per episode; the hand-over is tried again at every step until it happens.
+    const paxos::NodeId to = n.replica->ClockAgreeingPeer(now);
+    if (!n.clock_guard_tripped) {
+      n.clock_guard_tripped = true;
+      ++stats_.clock_guard_trips;
+      trace_->Emitf(now_us_, n.id, "clock_guard",
+                    ",\"offset_lo_us\":{},\"offset_hi_us\":{},\"sources\":{},\"to\":{}",
+                    e->interval.lo_us, e->interval.hi_us, e->sources, to.value);
+    }
+    if (to.value != 0 && n.replica->HandOver(to, now).ok()) {
+      trace_->Emitf(now_us_, n.id, "handover", ",\"to\":{}", to.value);
+      DipHealth(Health::kMajority);
+      *handed_over = true;
+    }
+  }
+  return true;
+}
+
 // Runs the node's cron leader loop once; true when it proposed something to the replica.
 bool World::CronStep(Node& n) {
   if (!n.up || n.leader == nullptr) return false;
-  const bool holds = n.replica->HoldsLease(n.clock.Mono(now_us_));
+  bool handed_over = false;
+  const bool guarded = ClockGuardHolds(n, &handed_over);
+  const bool holds = n.replica->HoldsLease(n.clock.Mono(now_us_)) && !guarded;
   if (holds && !n.leader->active()) {
     n.leader->Start(n.replica->Lease().epoch.value, CronWall(n));
     trace_->Emitf(now_us_, n.id, "cron_leader", ",\"epoch\":{}", n.replica->Lease().epoch.value);
@@ -125,6 +165,7 @@ bool World::CronStep(Node& n) {
     SendSchedulerRpc(n, true, l.run_name, l.epoch);
   }
   for (const cron::LookupRequest& l : out.lookups) SendSchedulerRpc(n, false, l.run_name, 0);
+  proposed |= handed_over;  // the hand-over's messages wait in the replica's output
   if (n.leader->active() && n.cron_tick_at_us < 0) {
     n.cron_tick_at_us = now_us_ + kCronTickUs;
     Schedule(n.cron_tick_at_us, Event::Kind::kCronTick, n.id,
@@ -230,6 +271,13 @@ void World::OnSchedulerArrive(uint64_t id) {
       checkers_.OnCronStart(now_us_, r.scheduler_name, scheduler_.StartsOf(r.scheduler_name),
                             r.node, r.epoch, r.sent_us, r.sender_held_lease);
       if (judged) CheckLateness(r.run_name, now_us_ - late_us, late_us, true);
+      if (judged) {
+        // Early, in true time: no wall clock has a say in this one.
+        const int64_t early_us =
+            parsed.value().scheduled_s * 1'000'000 - (kSimWallEpochUs + now_us_);
+        stats_.early_max_us = std::max(stats_.early_max_us, early_us);
+        checkers_.OnCronEarly(now_us_, r.run_name, r.node, early_us, kEarlyBoundUs);
+      }
     }
   } else {
     r.lookup_status = scheduler_.Lookup(r.scheduler_name);

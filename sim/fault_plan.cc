@@ -144,6 +144,21 @@ FaultPlan GenerateFaultPlan(const SimOptions& o, Prng& rng) {
       plan.events.push_back(e);
     }
   }
+  Prng jump_rng = rng.Fork();
+  // The leader's wall clock (node 0: whoever leads then) jumps by 1 to 10 minutes, ahead or
+  // behind; NTP then slews it back by halves (sim/clock.h), over about ten minutes.
+  if (o.faults.clock_jump) {
+    for (int64_t t = Gap(jump_rng, 10 * kSecond, 40 * kSecond, o.intensity); t < o.duration_us;
+         t += Gap(jump_rng, 60 * kSecond, 240 * kSecond, o.intensity)) {
+      FaultEvent e;
+      e.at_us = t;
+      e.kind = FaultEvent::Kind::kClockStep;
+      e.node = 0;
+      const int64_t minutes = jump_rng.RangeSigned(60 * kSecond, 600 * kSecond);
+      e.delta_us = jump_rng.Chance(700'000) ? minutes : -minutes;
+      plan.events.push_back(e);
+    }
+  }
   std::stable_sort(plan.events.begin(), plan.events.end(),
                    [](const FaultEvent& a, const FaultEvent& b) { return a.at_us < b.at_us; });
   return plan;

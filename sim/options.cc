@@ -8,11 +8,10 @@ namespace paxcron::sim {
 
 const std::vector<std::string>& BugNames() {
   static const std::vector<std::string> names = {
-      "no-phase1-recovery",   "ack-before-persist",  "lease-no-drift-margin",
-      "no-lease-wait",        "small-quorum",        "retry-without-lookup",
-      "launch-before-commit", "stale-leader-launch", "name-without-time",
-      "no-reconcile",         "missed-all-skips",    "coarse-poll",
-      "local-clock-apply",    "skip-fsync"};
+      "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
+      "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
+      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll",
+      "local-clock-apply",  "skip-fsync",           "no-clock-guard"};
   return names;
 }
 
@@ -42,12 +41,14 @@ Result<FaultSet> ParseFaults(std::string_view list) {
       f.scheduler = true;
     } else if (word == "disk") {
       f.disk = true;
+    } else if (word == "clock-jump") {
+      f.clock_jump = true;
     } else if (word == "skew-beyond-bound") {
       f.skew = f.skew_beyond_bound = true;
     } else {
       return Status::Error(fmt::format(
           "--faults: unknown fault '{}' (expected a comma list of none, partition, crash, drop, "
-          "dup, reorder, skew, scheduler, disk, skew-beyond-bound, all)",
+          "dup, reorder, skew, scheduler, disk, clock-jump, skew-beyond-bound, all)",
           word));
     }
     start = comma + 1;
@@ -85,6 +86,8 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.coarse_poll = true;
   } else if (name == "local-clock-apply") {
     b.local_clock_apply = true;
+  } else if (name == "no-clock-guard") {
+    b.no_clock_guard = true;
   } else {
     std::string known;
     for (const auto& n : BugNames()) known += (known.empty() ? "" : ", ") + n;

@@ -23,8 +23,11 @@ struct FaultSet {
   bool skew_beyond_bound = false;  // teaching mode: clocks drift far beyond the assumed bound
   bool scheduler = false;          // cron runs: the datacenter scheduler goes down for intervals
   bool disk = false;               // bits flip in durable files of one node (found at restart)
+  // The leader's wall clock jumps by minutes (a bad time source); not part of `all`, so that
+  // the seeds of earlier sweeps keep their runs.
+  bool clock_jump = false;
   bool Any() const {
-    return partition || crash || drop || dup || reorder || skew || scheduler || disk;
+    return partition || crash || drop || dup || reorder || skew || scheduler || disk || clock_jump;
   }
 };
 
@@ -42,6 +45,7 @@ struct BugSet {
   bool missed_all_skips = false;      // the leader skips missed times even of must-run jobs
   bool coarse_poll = false;           // the leader looks for due runs only every 10 s
   bool local_clock_apply = false;     // replicas apply cron commands at their own wall clock
+  bool no_clock_guard = false;        // a leader launches whatever a majority says of its clock
 };
 
 struct SimOptions {

@@ -34,6 +34,10 @@ std::string FormatResultLine(const RunResult& r) {
                             s.runs_started, s.runs_skipped, s.launch_rpcs, s.late_checked_full,
                             s.late_checked_majority, static_cast<double>(s.late_max_full_us) / 1e6,
                             static_cast<double>(s.late_max_majority_us) / 1e6)
+              : "") +
+         (s.clock_guard_trips > 0 || s.early_max_us > 0
+              ? fmt::format(" clock_guard={} early_max={:.3f}s", s.clock_guard_trips,
+                            static_cast<double>(s.early_max_us) / 1e6)
               : "");
 }
 

@@ -44,6 +44,7 @@ World::World(const SimOptions& options, FaultPlan plan, Trace* trace)
     n.config.self = paxos::NodeId(i);
     n.config.members = members;
     n.config.drift_bound_ppm = options.drift_bound_ppm;
+    n.config.clock_tolerance_us = kSimClockToleranceUs;
     n.config.bugs = options.bugs.core;
     n.checksum = kFnvOffset;
     n.fs = std::make_unique<storage::MemFileSystem>();
@@ -344,12 +345,15 @@ void World::ApplyFault(const FaultEvent& f) {
     case FaultEvent::Kind::kDiskFlip:
       DamageDisk(f);
       return;
-    case FaultEvent::Kind::kClockStep:
-      PAXCRON_ASSERT(f.node >= 1 && f.node <= options_.nodes);
-      nodes_[f.node].clock.StepWall(now_us_, f.delta_us);
-      trace_->Emitf(now_us_, f.node, "clock_step", ",\"delta_us\":{}", f.delta_us);
+    case FaultEvent::Kind::kClockStep: {
+      PAXCRON_ASSERT(f.node <= options_.nodes);
+      const uint32_t target = f.node != 0 ? f.node : CurrentLeader();
+      if (target == 0) return;
+      nodes_[target].clock.StepWall(now_us_, f.delta_us);
+      trace_->Emitf(now_us_, target, "clock_step", ",\"delta_us\":{}", f.delta_us);
       DipHealth(Health::kMajority);  // a leader whose clock steps sees runs jump
       return;
+    }
   }
 }
 

@@ -34,6 +34,10 @@
 
 namespace paxcron::sim {
 
+// The clock guard's tolerance in the simulator: `skew` alone keeps wall clocks within a few
+// seconds of each other (sim/clock.h); `clock-jump` moves one by minutes.
+constexpr int64_t kSimClockToleranceUs = 5'000'000;
+
 struct RunStats {
   uint64_t slots_chosen = 0;  // highest slot applied anywhere
   uint64_t commands_proposed = 0;
@@ -50,6 +54,8 @@ struct RunStats {
   uint64_t runs_started = 0;  // starts seen by the scheduler (the oracle)
   uint64_t runs_skipped = 0;  // skips recorded in the replicated history
   uint64_t launch_rpcs = 0;
+  uint64_t clock_guard_trips = 0;  // a leader found its wall clock off and stood aside
+  int64_t early_max_us = 0;        // the earliest start before its scheduled time, in true time
   // Snapshots.
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;  // fetched from a peer
@@ -150,8 +156,9 @@ class World {
     std::unique_ptr<cron::CronStateMachine> sm;
     std::unique_ptr<cron::CronLeader> leader;
     int64_t cron_tick_at_us = -1;
-    int64_t paused_until_us = -1;   // a paused node handles nothing before then
-    uint64_t applied_stamp_us = 0;  // of the last applied entry, for snapshots
+    int64_t paused_until_us = -1;      // a paused node handles nothing before then
+    bool clock_guard_tripped = false;  // since the guard last found this leader's clock off
+    uint64_t applied_stamp_us = 0;     // of the last applied entry, for snapshots
   };
   // A request to the datacenter scheduler, in flight.
   struct Rpc {
@@ -213,6 +220,7 @@ class World {
   void InitCron();
   void ResetCron(Node& n);
   bool CronStep(Node& n);
+  bool ClockGuardHolds(Node& n, bool* handed_over);
   bool ProposeCron(Node& n, const cron::pb::Command& c);
   void ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool traced);
   void SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, uint64_t epoch);

@@ -317,21 +317,25 @@ TEST(Replica, TheLeaderMeasuresItsWallClockAgainstTheMajority) {
   const uint32_t leader = c.Leader();
   ASSERT_NE(leader, 0u);
   const uint32_t other = leader % 3 + 1;
-  EXPECT_FALSE(c.r(other).ClockEstimate(c.NowOf().mono_us).has_value());  // only a leader
-  std::optional<OffsetEstimate> e = c.r(leader).ClockEstimate(c.NowOf().mono_us);
+  EXPECT_FALSE(c.r(other).ClockEstimate(c.NowOf(other)).has_value());  // only a leader
+  std::optional<OffsetEstimate> e = c.r(leader).ClockEstimate(c.NowOf(leader));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->sources, 3u);
-  EXPECT_FALSE(ClockBeyondTolerance(e, 2, 100'000));
+  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kAgrees);
   // The leader's wall clock jumps 5 minutes ahead: the others now read 5 minutes behind it.
   c.set_wall_offset(leader, 300'000'000);
+  // At once, before any new reading: the jump shows against the monotonic clock.
+  e = c.r(leader).ClockEstimate(c.NowOf(leader));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kOff);
   c.Advance(500'000);
-  e = c.r(leader).ClockEstimate(c.NowOf().mono_us);
+  e = c.r(leader).ClockEstimate(c.NowOf(leader));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->sources, 2u);
-  EXPECT_LE(e->interval.hi_us, -300'000'000 + 20'000);
-  EXPECT_GE(e->interval.lo_us, -300'000'000 - 20'000);
-  EXPECT_TRUE(ClockBeyondTolerance(e, 2, 1'000'000));
-  const NodeId peer = c.r(leader).ClockAgreeingPeer(c.NowOf().mono_us);
+  EXPECT_LE(e->interval.hi_us, -300'000'000 + 520'000);  // widened by half the 1 s tolerance
+  EXPECT_GE(e->interval.lo_us, -300'000'000 - 520'000);
+  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kOff);
+  const NodeId peer = c.r(leader).ClockAgreeingPeer(c.NowOf(leader));
   EXPECT_NE(peer.value, 0u);
   EXPECT_NE(peer.value, leader);
 }

@@ -45,6 +45,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, CronModes,
 struct CronBugCase {
   const char* bug;
   const char* checker;  // which checker must report it ("a|b": either)
+  const char* faults = "all";
 };
 
 class CronBugCatch : public ::testing::TestWithParam<CronBugCase> {};
@@ -53,6 +54,8 @@ class CronBugCatch : public ::testing::TestWithParam<CronBugCase> {};
 TEST_P(CronBugCatch, CaughtWithin500Seeds) {
   for (uint64_t seed = 1; seed <= 500; ++seed) {
     SimOptions o = CronRun(seed, SchedulerMode::kPlain, 120'000'000);
+    o.faults = ParseFaults(GetParam().faults).value();
+    o.faults_text = GetParam().faults;
     o.bugs = ParseBug(GetParam().bug).value();
     o.bug_name = GetParam().bug;
     const RunResult r = RunSeed(o, nullptr);
@@ -79,7 +82,9 @@ INSTANTIATE_TEST_SUITE_P(
                       CronBugCase{"no-reconcile", "history"},
                       CronBugCase{"missed-all-skips", "exactly-once"},
                       CronBugCase{"coarse-poll", "lateness"},
-                      CronBugCase{"local-clock-apply", "replica-state|at-most-once"}),
+                      CronBugCase{"local-clock-apply", "replica-state|at-most-once"},
+                      // A leader whose wall clock jumped minutes ahead fires runs that early.
+                      CronBugCase{"no-clock-guard", "early", "all,clock-jump"}),
     [](const ::testing::TestParamInfo<CronBugCase>& param_info) {
       std::string name = param_info.param.bug;
       for (char& c : name) c = c == '-' ? '_' : c;
@@ -128,6 +133,31 @@ TEST(CronDeterminism, SameSeedSameTrace) {
   for (const char* ev : {"launch_begin", "launch_rpc", "started", "launch_end", "cron_leader"}) {
     EXPECT_NE(a.find(std::string("\"ev\":\"") + ev + "\""), std::string::npos) << ev;
   }
+}
+
+// With the clock guard on, a leader whose wall clock jumps by minutes stands aside before it
+// launches anything by it: no run starts early, none twice, none unfenced. (Liveness under
+// clock-jump is not yet met: a few seeds miss a must-run time or a steady lateness bound, see
+// papers/benchmarks.md; this test counts them and checks safety only.)
+TEST(ClockJump, TheGuardKeepsEveryRunFromStartingEarly) {
+  uint64_t trips = 0, liveness_failures = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SimOptions o = CronRun(seed, SchedulerMode::kPlain, 120'000'000);
+    o.faults = ParseFaults("all,clock-jump").value();
+    o.faults_text = "all,clock-jump";
+    const RunResult r = RunSeed(o, nullptr);
+    trips += r.stats.clock_guard_trips;
+    if (r.ok) continue;
+    ASSERT_TRUE(r.violation.checker == "exactly-once" || r.violation.checker == "lateness" ||
+                r.violation.checker == "history")
+        << FormatResultLine(r) << "\n  replay: " << ReplayCommand(o, seed);
+    ++liveness_failures;
+  }
+  std::printf(
+      "clock-jump, 40 seeds x 2 min: the guard acted %llu times; %llu seeds failed a "
+      "liveness-side checker\n",
+      static_cast<unsigned long long>(trips), static_cast<unsigned long long>(liveness_failures));
+  EXPECT_GT(trips, 0u);
 }
 
 }  // namespace
