@@ -56,7 +56,9 @@ struct TransportOptions {
   uint32_t max_frame_bytes = 16 * 1024 * 1024;       // a longer frame closes the connection
   uint64_t send_queue_max_bytes = 64 * 1024 * 1024;  // per connection; overflow closes it
   int64_t reconnect_min_ms = 50;  // back-off: doubles up to the max, +-50% jitter
-  int64_t reconnect_max_ms = 2000;
+  // At most 750 ms between attempts once jittered: a restarted peer is back within that (a new
+  // leader may be waiting to ask it about a launch it began), and an attempt costs one connect.
+  int64_t reconnect_max_ms = 500;
   int64_t handshake_timeout_ms = 2000;
 };
 
