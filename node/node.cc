@@ -173,10 +173,6 @@ void Node::Shutdown() {
     }
   }
   if (!handed_over) {
-    stopping_ = true;
-    uv_timer_stop(&wakeup_timer_);
-    uv_timer_stop(&cron_timer_);
-    uv_timer_stop(&http_timer_);
     FinishShutdown();
     return;
   }
@@ -214,6 +210,9 @@ bool Node::HandOverComplete() const {
 }
 
 void Node::FinishShutdown() {
+  stopping_ = true;
+  uv_timer_stop(&cron_timer_);
+  uv_timer_stop(&http_timer_);
   SyncLazyWrites();
   Log("stop");
   uv_timer_stop(&wakeup_timer_);
@@ -287,22 +286,14 @@ void Node::ProcessReady(paxos::Ready& ready) {
     // records, and a node that loses the mark in a crash learns it again (catch-up). So it
     // rides with the next fsync (or the next tick's, OnCronTick) instead of costing one of its
     // own on every write's path, as etcd persists its commit index lazily.
-    if (const Status staged = store_->Stage(ready.persist); !staged.ok()) {
-      Log("fatal", fmt::format("error=\"{}\"", staged.message()));
-      std::abort();
-    }
+    DieUnlessOk(store_->Stage(ready.persist));
     ++metrics_.chosen_writes_lazy;
     unsynced_ = true;
   } else if (!ready.persist.empty()) {
     // Durable before any reply leaves (the driver contract): one fdatasync for the batch.
     unsynced_ = false;
     const uint64_t t0 = uv_hrtime();
-    const Status written = store_->Write(ready.persist);
-    if (!written.ok()) {
-      // A node that cannot persist must not answer: stop rather than lie.
-      Log("fatal", fmt::format("error=\"{}\"", written.message()));
-      std::abort();
-    }
+    DieUnlessOk(store_->Write(ready.persist));
     const int64_t us = static_cast<int64_t>((uv_hrtime() - t0) / 1000);
     ++metrics_.fsyncs;
     metrics_.fsync_us_total += static_cast<uint64_t>(us);
@@ -322,13 +313,17 @@ void Node::ProcessReady(paxos::Ready& ready) {
   if (ready.next_wakeup_us > 0) ArmWakeup(ready.next_wakeup_us);
 }
 
+// A node that cannot persist must not answer: stop rather than lie.
+void Node::DieUnlessOk(const Status& written) {
+  if (written.ok()) return;
+  Log("fatal", fmt::format("error=\"{}\"", written.message()));
+  std::abort();
+}
+
 void Node::SyncLazyWrites() {
   if (!unsynced_) return;
   unsynced_ = false;
-  if (const Status synced = store_->Sync(); !synced.ok()) {
-    Log("fatal", fmt::format("error=\"{}\"", synced.message()));
-    std::abort();
-  }
+  DieUnlessOk(store_->Sync());
   ++metrics_.fsyncs;
 }
 
@@ -501,9 +496,6 @@ void Node::OnCronTick(uv_timer_t* timer) {
     if (!n->HandOverComplete()) return;
     n->Log("handover_done",
            fmt::format("after_ms={}", (n->Now().mono_us - n->handover_started_us_) / 1000));
-    n->stopping_ = true;
-    uv_timer_stop(&n->wakeup_timer_);
-    uv_timer_stop(&n->cron_timer_);
     n->FinishShutdown();
     return;
   }
@@ -515,11 +507,9 @@ void Node::OnCronTick(uv_timer_t* timer) {
 
 void Node::CronStep() {
   const bool holds = replica_->HoldsLease(Now().mono_us);
-  if (holds && leader_->active() && leader_->epoch() != replica_->Lease().epoch.value) {
-    leader_->Stop();  // a new lease since the last tick: start over under its epoch
-    delayed_launches_.clear();
-    delayed_reports_.clear();
-  }
+  const bool new_lease =
+      holds && leader_->active() && leader_->epoch() != replica_->Lease().epoch.value;
+  if (new_lease) leader_->Stop();  // a new lease since the last tick: start over under its epoch
   if (holds && !leader_->active()) {
     leader_->Start(replica_->Lease().epoch.value, WallUs());
     Log("cron_leader", fmt::format("epoch={}", replica_->Lease().epoch.value));
@@ -527,7 +517,7 @@ void Node::CronStep() {
     leader_->Stop();
     Log("cron_leader_stop");
   }
-  if (!holds) {
+  if (!holds || new_lease) {
     delayed_launches_.clear();
     delayed_reports_.clear();
   }

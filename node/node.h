@@ -83,6 +83,7 @@ class Node final : public transport::TransportHandler {
   void ProcessReady(paxos::Ready& ready);
   void SendPaxos(const paxos::Outgoing& out);
   void SyncLazyWrites();
+  void DieUnlessOk(const Status& written);
   void ApplyCommitted(const paxos::Committed& c);
   void MaybeSnapshot();
   bool HandleSnapshotIo(paxos::Ready& ready);

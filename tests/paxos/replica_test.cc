@@ -277,12 +277,6 @@ TEST(Replica, ProposingWithoutALeaderIsAnErrorNotACrash) {
   EXPECT_EQ(s.message(), "no leader known");
 }
 
-}  // namespace
-}  // namespace paxcron::paxos
-
-namespace paxcron::paxos {
-namespace {
-
 // The driver may overlap its fsync with the followers' only for the leader's requests: every
 // reply is a claim about this acceptor's durable state.
 TEST(Replica, OnlyTheLeadersRequestsMayLeaveBeforeTheFsync) {
@@ -302,12 +296,6 @@ TEST(Replica, OnlyTheLeadersRequestsMayLeaveBeforeTheFsync) {
   m.mutable_prepare();
   EXPECT_FALSE(MayLeaveBeforePersist(m));
 }
-
-}  // namespace
-}  // namespace paxcron::paxos
-
-namespace paxcron::paxos {
-namespace {
 
 // The clock-integrity guard's input: heartbeats carry wall readings, and the leader bounds how
 // far a majority's clocks are from its own.
