@@ -17,6 +17,13 @@ constexpr uint32_t kBackstopMs = 2000;
 // After the exit, how long output may still arrive (a grandchild may hold the pipes open).
 constexpr uint64_t kDrainMs = 200;
 
+// `timeout` runs the command in a process group of its own (its pid): kill them both. (Right
+// after the spawn the group may not exist yet: the pid alone then.)
+void KillChild(int pid) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+}
+
 }  // namespace
 
 struct ChildRunner::Child {
@@ -42,7 +49,7 @@ ChildRunner::~ChildRunner() {
   for (auto& [ptr, owned] : running_) {
     Child* c = owned.release();
     c->owner = nullptr;
-    if (!c->exited) ::kill(c->process.pid, SIGKILL);
+    if (!c->exited) KillChild(c->process.pid);
     Close(c);
   }
   running_.clear();
@@ -157,7 +164,7 @@ void ChildRunner::OnTimer(uv_timer_t* timer) {
   if (c->owner == nullptr) return;
   if (!c->exited) {  // the backstop: `timeout` did not end it
     c->result.timed_out = true;
-    ::kill(c->process.pid, SIGKILL);
+    KillChild(c->process.pid);
     return;  // OnExit follows
   }
   c->owner->Finish(c);  // the drain wait is over
