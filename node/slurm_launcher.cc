@@ -51,7 +51,10 @@ void SlurmLauncher::Launch(const cron::LaunchRequest& request, LaunchDone done) 
           if (!id.ok()) return done(cron::LaunchStatus::kUnknown, id.status().message());
           return done(cron::LaunchStatus::kStarted, id.value());
         }
-        if (r.spawn_failed) return done(cron::LaunchStatus::kRejected, r.err);
+        // Not run at all (timeout(1) exits 126 or 127 when it cannot run sbatch): not submitted.
+        if (r.spawn_failed || (!r.timed_out && (r.exit_status == 126 || r.exit_status == 127))) {
+          return done(cron::LaunchStatus::kRejected, FirstLine(r.err));
+        }
         const std::string why = r.timed_out ? "sbatch timed out" : FirstLine(r.err);
         done(ClassifySbatchFailure(r.timed_out, r.err), why);
       });

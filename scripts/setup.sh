@@ -14,7 +14,8 @@ packages+=(libssl-dev libcli11-dev libcpp-httplib-dev)
 # renders the status page in tests/status_page_test.sh.
 packages+=(python3 chromium)
 # The slurm tests' single-node Slurm (scripts/slurm_up.sh; tests/slurm_*_test.sh).
-packages+=(slurmctld slurmd slurm-client munge)
+# tests/slurm_netns_ambiguous_test.sh: network namespaces, veth pairs and nft rules in them.
+packages+=(slurmctld slurmd slurm-client munge iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,8 +6,17 @@
 # job completes. Idempotent: daemons already up from an earlier call are kept. Records in
 # $dir/started the daemons it started, so that slurm_down.sh stops exactly those.
 # Exit 0: up; 1: cannot start (the reason is printed). Must run as root.
+# For tests in network namespaces: PAXCRON_SLURM_CTLD_NS / PAXCRON_SLURM_NODE_NS name the
+# namespaces slurmctld and slurmd (and the probe's clients) run in, PAXCRON_SLURM_CTLD_ADDR /
+# PAXCRON_SLURM_NODE_ADDR their addresses (default 127.0.0.1), PAXCRON_SLURM_EXTRA_CONF more
+# slurm.conf lines.
 set -euo pipefail
 dir=${PAXCRON_SLURM_DIR:-/tmp/paxcron-slurm}
+ctld_addr=${PAXCRON_SLURM_CTLD_ADDR:-127.0.0.1}
+node_addr=${PAXCRON_SLURM_NODE_ADDR:-127.0.0.1}
+in_ctld=() in_node=()
+[[ -n ${PAXCRON_SLURM_CTLD_NS:-} ]] && in_ctld=(nsenter --net=/run/netns/"$PAXCRON_SLURM_CTLD_NS")
+[[ -n ${PAXCRON_SLURM_NODE_NS:-} ]] && in_node=(nsenter --net=/run/netns/"$PAXCRON_SLURM_NODE_NS")
 export SLURM_CONF=$dir/slurm.conf
 say() { echo "slurm_up: $*" >&2; }
 [[ $(id -u) -eq 0 ]] || { say "needs root"; exit 1; }
@@ -23,7 +32,7 @@ if [[ ! -f $dir/slurm.conf ]]; then
   cat >"$dir/slurm.conf" <<CONF
 # Written by scripts/slurm_up.sh: a single-node Slurm for paxcron's tests.
 ClusterName=paxcron
-SlurmctldHost=$host(127.0.0.1)
+SlurmctldHost=$host($ctld_addr)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -49,8 +58,9 @@ MinJobAge=3600
 MaxJobCount=100000
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
+NodeName=$host NodeAddr=$node_addr CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:64
+${PAXCRON_SLURM_EXTRA_CONF:-}
 CONF
 fi
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -58,19 +68,24 @@ alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # munged, as the munge user.
 if ! pgrep -x munged >/dev/null; then
   mkdir -p /run/munge && chown munge:munge /run/munge && chmod 0755 /run/munge
-  [[ -f /etc/munge/munge.key ]] || { say "/etc/munge/munge.key is missing"; exit 1; }
+  if [[ ! -f /etc/munge/munge.key ]]; then  # normally made by the package's postinst
+    mkdir -p /etc/munge
+    { command -v mungekey >/dev/null && mungekey --create --keyfile=/etc/munge/munge.key; } ||
+      dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
+    chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
+  fi
   runuser -u munge -- /usr/sbin/munged || { say "munged did not start"; exit 1; }
   for _ in $(seq 50); do [[ -f /run/munge/munged.pid ]] && break; sleep 0.1; done
   echo "munged $(cat /run/munge/munged.pid)" >>"$dir/started"
 fi
 if ! alive "$dir/slurmctld.pid"; then
-  /usr/sbin/slurmctld -f "$SLURM_CONF" || { say "slurmctld did not start"; tail "$dir/log/slurmctld.log" >&2; exit 1; }
+  "${in_ctld[@]}" /usr/sbin/slurmctld -f "$SLURM_CONF" || { say "slurmctld did not start"; tail "$dir/log/slurmctld.log" >&2; exit 1; }
   for _ in $(seq 50); do alive "$dir/slurmctld.pid" && break; sleep 0.1; done
   alive "$dir/slurmctld.pid" || { say "slurmctld exited"; tail "$dir/log/slurmctld.log" >&2; exit 1; }
   echo "slurmctld $(cat "$dir/slurmctld.pid")" >>"$dir/started"
 fi
 if ! alive "$dir/slurmd.pid"; then
-  /usr/sbin/slurmd -f "$SLURM_CONF" || { say "slurmd did not start"; tail "$dir/log/slurmd.log" >&2; exit 1; }
+  "${in_node[@]}" /usr/sbin/slurmd -f "$SLURM_CONF" || { say "slurmd did not start"; tail "$dir/log/slurmd.log" >&2; exit 1; }
   for _ in $(seq 50); do alive "$dir/slurmd.pid" && break; sleep 0.1; done
   alive "$dir/slurmd.pid" || { say "slurmd exited"; tail "$dir/log/slurmd.log" >&2; exit 1; }
   echo "slurmd $(cat "$dir/slurmd.pid")" >>"$dir/started"
@@ -78,17 +93,17 @@ fi
 # The node idle (bounded: 30 s).
 state=""
 for _ in $(seq 60); do
-  state=$(timeout 5 sinfo -h -N -o '%t' 2>/dev/null | head -1 || true)
+  state=$("${in_node[@]}" timeout 5 sinfo -h -N -o '%t' 2>/dev/null | head -1 || true)
   [[ $state == idle* || $state == mix* || $state == alloc* ]] && break
-  [[ $state == down* || $state == drain* ]] && scontrol update nodename="$host" state=resume >/dev/null 2>&1 || true
+  [[ $state == down* || $state == drain* ]] && "${in_node[@]}" scontrol update nodename="$host" state=resume >/dev/null 2>&1 || true
   sleep 0.5
 done
 [[ $state == idle* || $state == mix* || $state == alloc* ]] || { say "node not idle (state '$state')"; tail -5 "$dir/log/slurmctld.log" "$dir/log/slurmd.log" >&2; exit 1; }
 # A probe job completes (bounded: 30 s).
-id=$(timeout 10 sbatch --parsable --job-name=paxcron-probe -o /dev/null --wrap true) || { say "sbatch of the probe failed"; exit 1; }
+id=$("${in_node[@]}" timeout 10 sbatch --parsable --job-name=paxcron-probe -o /dev/null --wrap true) || { say "sbatch of the probe failed"; exit 1; }
 id=${id%%;*}
 for _ in $(seq 60); do
-  s=$(timeout 5 squeue -h --states=all -j "$id" -o '%T' 2>/dev/null || true)
+  s=$("${in_node[@]}" timeout 5 squeue -h --states=all -j "$id" -o '%T' 2>/dev/null || true)
   [[ $s == COMPLETED ]] && { say "up (node $host idle, probe job $id completed; SLURM_CONF=$SLURM_CONF)"; exit 0; }
   sleep 0.5
 done

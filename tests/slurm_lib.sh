@@ -114,3 +114,45 @@ print(f"{len(slurm)} Slurm jobs, {len(runs)} runs ({started} started): no duplic
       "the history matches Slurm")
 PY
 }
+
+# Scheduled time to Slurm job start (the job's first line, on this machine: $dir/ran.txt) for job
+# $1, split into the cron's share (scheduled time to sbatch's start, from the leader's log), the
+# sbatch call, and Slurm's (sbatch's return to the job's start); p50 and p99, outside the failover
+# windows (a kill, given as further arguments, to 12 s after) and overall.
+slurm_latency() {
+  local job=$1
+  shift
+  grep -h "event=launch run=$job@.*status=started launcher=slurm" "$dir"/node*.log \
+    >"$dir/launches.txt" || true
+  python3 - "$dir/ran.txt" "$dir/launches.txt" "$@" <<'PY'
+import calendar, re, sys, time
+def t(stamp):
+    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S"))
+sched = lambda name: t(name.split("@")[1].rstrip("Z"))
+kills = [float(k) for k in sys.argv[3:]]
+start, spawn, call = {}, {}, {}
+for line in open(sys.argv[1]):
+    name, at = line.split()
+    start[name] = float(at) - sched(name)
+for line in open(sys.argv[2]):
+    m = re.search(r"ts=(\S+)\.(\d+)Z .* run=(\S+) .* sbatch_ms=(\d+) ", line)
+    if m:
+        ret = t(m.group(1)) + int(m.group(2)) / 1000 - sched(m.group(3))
+        call[m.group(3)] = int(m.group(4)) / 1000
+        spawn[m.group(3)] = ret - call[m.group(3)]
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(p / 100 * len(v)))] * 1000 if v else float("nan")
+windows = (("outside failovers", lambda s: not any(k - 1 <= s <= k + 12 for k in kills)),
+           ("overall", lambda s: True)) if kills else (("all runs", lambda s: True),)
+for label, keep in windows:
+    names = [n for n in start if n in spawn and keep(sched(n))]
+    parts = [("scheduled to Slurm start", [start[n] for n in names]),
+             ("cron (to sbatch's start)", [spawn[n] for n in names]),
+             ("sbatch", [call[n] for n in names]),
+             ("Slurm (sbatch's return to start)",
+              [start[n] - spawn[n] - call[n] for n in names])]
+    print(f"{label}, {len(names)} runs: " + "; ".join(
+        f"{what} p50 {pct(v, 50):.0f} ms, p99 {pct(v, 99):.0f} ms" for what, v in parts))
+PY
+}
