@@ -61,7 +61,7 @@ job=lostreply-$$
 in_node "$bin" jobs add "$job" --dir "$dir" --schedule '*/10 * * * * *' --launcher slurm \
   --command true >/dev/null || fail "jobs add"
 # Drop the controller's replies from just before the next run is due (:x8) to 6 s later.
-until (( $(date +%S) % 10 == 8 )); do sleep 0.2; done
+until (( 10#$(date +%S) % 10 == 8 )); do sleep 0.2; done
 nsenter --net=/run/netns/"$ctl" nft -f - <<'NFT'
 table inet paxcron_test {
   chain out {
