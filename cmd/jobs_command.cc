@@ -88,7 +88,8 @@ int JobsAdd(const std::vector<std::string>& args) {
   ClusterFlags flags;
   AddClusterFlags(app, flags);
   std::string name, schedule, command, tz, missed = "skip", deadline, overlap = "allow",
-                                           on_unknown = "skip", timeout;
+                                           on_unknown = "skip", timeout, launcher, partition;
+  std::vector<std::string> sbatch_options;
   uint32_t max_catchup = 0, history = 0;
   app.add_option("name", name, "the job's name (letters, digits, '.', '_', '-')")->required();
   app.add_option("--schedule", schedule, "cron expression, e.g. '*/5 * * * *' (cron/SCHEDULE.md)")
@@ -104,6 +105,12 @@ int JobsAdd(const std::vector<std::string>& args) {
                  "a launch whose fate cannot be known: skip (never risk twice) or relaunch");
   app.add_option("--timeout", timeout, "kill a run still going after this (1h)");
   app.add_option("--history", history, "finished runs kept (default 100)");
+  app.add_option("--launcher", launcher,
+                 "exec (default: the leader runs it) or slurm (sbatch; docs/slurm.md)");
+  app.add_option("--partition", partition, "with --launcher slurm: the Slurm partition");
+  app.add_option("--sbatch-option", sbatch_options,
+                 "with --launcher slurm: an extra sbatch option, written with '=': "
+                 "--sbatch-option=--time=10 (repeatable)");
   if (int rc = ParseArgs(app, args); rc >= 0) return rc;
   cron::pb::Command c;
   cron::pb::JobSpec* spec = c.mutable_put_job()->mutable_spec();
@@ -113,6 +120,9 @@ int JobsAdd(const std::vector<std::string>& args) {
   spec->set_time_zone(tz);
   spec->set_max_catchup(max_catchup);
   spec->set_history_max(history);
+  if (launcher != "exec") spec->set_launcher(launcher);
+  spec->set_slurm_partition(partition);
+  for (const std::string& o : sbatch_options) spec->add_slurm_options(o);
   cron::pb::Missed m{};
   cron::pb::Overlap o{};
   cron::pb::OnUnknown u{};
@@ -228,6 +238,10 @@ int RunsLs(const std::vector<std::string>& args) {
       exit = e.timed_out()     ? "timeout"
              : e.signal() != 0 ? fmt::format("sig{}", e.signal())
                                : fmt::format("{}", e.exit_code());
+      // A Slurm job's final state says more than its exit code (CANCELLED, TIMEOUT, ...).
+      if (!e.scheduler_state().empty() && e.scheduler_state() != "COMPLETED") {
+        exit += "/" + e.scheduler_state();
+      }
       duration = fmt::format("{:.1f}s", e.duration_ms() / 1000.0);
     }
     std::string outcome = cron::RunStateName(r.state());

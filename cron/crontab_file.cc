@@ -93,10 +93,18 @@ Status ApplyOption(std::string_view key, std::string_view value, pb::JobSpec& sp
     if (!s.ok()) return Status::Error(fmt::format("{}: {}", key, s.status().message()));
     key == "deadline" ? spec.set_deadline_s(static_cast<uint64_t>(s.value()))
                       : spec.set_timeout_s(static_cast<uint32_t>(s.value()));
+  } else if (key == "launcher") {
+    Result<int> c = choice({"exec", "slurm"});
+    if (!c.ok()) return c.status();
+    spec.set_launcher(c.value() == 0 ? "" : "slurm");
+  } else if (key == "partition") {
+    spec.set_slurm_partition(std::string(value));
+  } else if (key == "sbatch") {  // repeatable: sbatch=--time=10 sbatch=--mem=1G
+    spec.add_slurm_options(std::string(value));
   } else {
     return Status::Error(fmt::format(
         "unknown option '{}' (tz, missed, max-catchup, deadline, overlap, on-unknown, timeout, "
-        "history)",
+        "history, launcher, partition, sbatch)",
         key));
   }
   return Status::Ok();

@@ -11,7 +11,8 @@
 // cron/SCHEDULE.md). A 6-field reading is taken when the sixth token is a day-of-week field and
 // a name follows it; so that this never misreads a line, NAME must contain a letter. Options:
 // tz, missed (skip|latest|all), max-catchup, deadline, overlap (allow|forbid), on-unknown
-// (skip|relaunch), timeout, history. Durations: a number and s, m, h or d. COMMAND is the rest
+// (skip|relaunch), timeout, history, launcher (exec|slurm), partition, sbatch (an extra sbatch
+// option, repeatable: sbatch=--time=10). Durations: a number and s, m, h or d. COMMAND is the rest
 // of the line, as written. Errors name the file, the line and what is wrong. Pure.
 #pragma once
 

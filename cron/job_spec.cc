@@ -5,6 +5,51 @@
 #include "cron/run_name.h"
 
 namespace paxcron::cron {
+namespace {
+
+// The launcher and its options. The Slurm launcher names the job itself (--job-name is the run
+// name, the key of every lookup) and passes PAXCRON_* through the environment, so the options
+// that would undo either are refused.
+Status ValidateLauncher(const pb::JobSpec& spec) {
+  const std::string& job = spec.name();
+  const std::string& l = spec.launcher();
+  if (!l.empty() && l != "exec" && l != "slurm") {
+    return Status::Error(fmt::format("job {}: launcher: '{}' is not exec or slurm", job, l));
+  }
+  if (l != "slurm" && (!spec.slurm_partition().empty() || spec.slurm_options_size() > 0)) {
+    return Status::Error(
+        fmt::format("job {}: a partition or sbatch options need launcher slurm", job));
+  }
+  if (spec.slurm_partition().size() > kSlurmPartitionMax ||
+      spec.slurm_partition().find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                                               "WXYZ0123456789._-,") != std::string::npos) {
+    return Status::Error(fmt::format("job {}: partition: '{}' is not a partition name", job,
+                                     spec.slurm_partition()));
+  }
+  if (spec.slurm_options_size() > static_cast<int>(kSlurmOptionsMax)) {
+    return Status::Error(fmt::format("job {}: more than {} sbatch options", job, kSlurmOptionsMax));
+  }
+  for (const std::string& o : spec.slurm_options()) {
+    if (!o.starts_with("--") || o.size() > kSlurmOptionBytesMax ||
+        o.find_first_of("\n\r") != std::string::npos) {
+      return Status::Error(
+          fmt::format("job {}: sbatch option '{}': write it as --name=value, under {} bytes", job,
+                      o, kSlurmOptionBytesMax));
+    }
+    for (const char* reserved : {"--job-name", "--parsable", "--wrap", "--export"}) {
+      const std::string_view r(reserved);
+      if (o == r || o.starts_with(std::string(r) + "=")) {
+        return Status::Error(
+            fmt::format("job {}: sbatch option {}: set by paxcron (the run name is the job name, "
+                        "PAXCRON_* travel in the environment)",
+                        job, reserved));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<const ZoneRules*> UtcOnlyZones::Find(std::string_view name) const {
   if (name == "UTC" || name == "Etc/UTC") return &FixedOffsetZone::Utc();
@@ -41,6 +86,7 @@ Result<CompiledJob> CompileJobSpec(pb::JobSpec& spec, const ZoneSource& zones,
     return Status::Error(
         fmt::format("job {}: timeout: {}s is longer than a year", job, spec.timeout_s()));
   }
+  if (Status s = ValidateLauncher(spec); !s.ok()) return s;
   const ZoneRules* zone = &FixedOffsetZone::Utc();
   if (!spec.time_zone().empty() && spec.time_zone() != "UTC") {
     Result<const ZoneRules*> found = zones.Find(spec.time_zone());

@@ -20,6 +20,9 @@ constexpr uint32_t kDefaultHistoryMax = 100;
 constexpr uint32_t kHistoryMaxLimit = 10000;
 constexpr size_t kCommandBytesMax = 4096;
 constexpr uint64_t kDeadlineMaxSeconds = 366ull * 24 * 3600;
+constexpr size_t kSlurmPartitionMax = 128;
+constexpr size_t kSlurmOptionsMax = 32;
+constexpr size_t kSlurmOptionBytesMax = 512;
 
 // Where the state machine finds time zones. Reading the tz database is I/O: the driver loads the
 // zones and hands cron/ this read-only view. Every replica must see the same zones (the same

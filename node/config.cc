@@ -92,6 +92,12 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.segment_bytes() == 0) c.set_segment_bytes(8 * 1024 * 1024);
   if (c.output_tail_bytes() == 0) c.set_output_tail_bytes(4096);
   if (c.lookup_timeout_ms() == 0) c.set_lookup_timeout_ms(2000);
+  if (c.slurm_timeout_ms() == 0) c.set_slurm_timeout_ms(5000);
+  if (c.slurm_settle_ms() == 0) c.set_slurm_settle_ms(2000);
+  if (c.slurm_poll_ms() == 0) c.set_slurm_poll_ms(2000);
+  if (c.slurm_timeout_ms() > 600'000) {
+    return bad(fmt::format("slurm_timeout_ms: {} is over 600000", c.slurm_timeout_ms()));
+  }
   if (c.fault_launch_delay_ms() > 10'000) {
     return bad(fmt::format("fault_launch_delay_ms: {} is over 10000", c.fault_launch_delay_ms()));
   }
@@ -169,6 +175,7 @@ Result<NodeSettings> LoadNodeConfig(const std::string& path) {
   c.set_backup_dir(Resolve(base, c.backup_dir()));
   c.set_secret_file(Resolve(base, c.secret_file()));
   c.set_log_file(Resolve(base, c.log_file()));
+  c.set_slurm_jobcomp_file(Resolve(base, c.slurm_jobcomp_file()));
   if (c.secret_file().empty()) return Status::Error(path + ": secret_file: not set");
   Result<std::string> secret = ReadWholeFile(c.secret_file(), "secret_file");
   if (!secret.ok()) return Status::Error(path + ": " + secret.status().message());

@@ -122,6 +122,11 @@ Status Node::Start() {
       loop_, ledger_.get(), c.output_tail_bytes(),
       [this](ExecResult r) { OnExecExit(std::move(r)); },
       [this](std::string_view line) { Log("exec", line); });
+  SlurmOptions slurm_options;
+  slurm_options.timeout_ms = c.slurm_timeout_ms();
+  slurm_options.jobcomp_file = c.slurm_jobcomp_file();
+  slurm_ = std::make_unique<SlurmLauncher>(loop_, slurm_options,
+                                           [this](std::string_view line) { Log("slurm", line); });
   std::random_device random;
   const uint64_t seed = (uint64_t{random()} << 32) ^ random();
   command_seq_ = (static_cast<uint64_t>(WallUs()) / 1000) & ((uint64_t{1} << 39) - 1);
@@ -223,7 +228,8 @@ void Node::FinishShutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   if (http_) http_->Stop();
   if (transport_) transport_->Shutdown();
-  exec_.reset();  // closes its handles; the processes go on
+  exec_.reset();   // closes its handles; the processes go on
+  slurm_.reset();  // kills its sbatch/squeue children (each had its deadline anyway)
 }
 
 bool Node::IsLeader() const {
@@ -510,7 +516,12 @@ void Node::CronStep() {
   const bool new_lease =
       holds && leader_->active() && leader_->epoch() != replica_->Lease().epoch.value;
   if (new_lease) leader_->Stop();  // a new lease since the last tick: start over under its epoch
+  if (!holds || !leader_->active()) {
+    held_lookups_.clear();
+    sbatch_ended_mono_us_.clear();
+  }
   if (holds && !leader_->active()) {
+    leader_since_mono_us_ = Now().mono_us;
     leader_->Start(replica_->Lease().epoch.value, WallUs());
     Log("cron_leader", fmt::format("epoch={}", replica_->Lease().epoch.value));
   } else if (!holds && leader_->active()) {
@@ -542,6 +553,8 @@ void Node::CronStep() {
     delayed_reports_.pop_front();
   }
   for (const cron::LookupRequest& l : out.lookups) DoLookup(l);
+  RunHeldLookups();
+  PollSlurm();
   Pump();
 }
 
@@ -566,16 +579,26 @@ void Node::DoLaunch(const cron::LaunchRequest& request) {
     Log("launch_skipped_no_lease", fmt::format("run={}", request.run_name));
     return;
   }
+  if (request.spec.launcher() == "slurm") {
+    DoSlurmLaunch(request);
+    return;
+  }
   const cron::LaunchStatus status = exec_->Launch(request, WallUs());
   ++metrics_.launches;
   Log("launch", fmt::format("run={} epoch={} status={}", request.run_name, request.epoch,
                             cron::LaunchStatusName(status)));
+  ReportLaunch(request.run_name, status, request.epoch);
+}
+
+// A launch's outcome to the cron leader that asked for it (none if the lease changed since).
+void Node::ReportLaunch(const std::string& run_name, cron::LaunchStatus status, uint64_t epoch) {
+  if (!leader_->active() || leader_->epoch() != epoch) return;
   if (settings_.config.fault_report_delay_ms() == 0) {
-    leader_->OnLaunchResult(request.run_name, status, WallUs());
+    leader_->OnLaunchResult(run_name, status, WallUs());
   } else {
     delayed_reports_.push_back(
         DelayedReport{Now().mono_us + int64_t{settings_.config.fault_report_delay_ms()} * 1000,
-                      request.run_name, status});
+                      run_name, status});
   }
 }
 
@@ -592,6 +615,12 @@ void Node::DoLookup(const cron::LookupRequest& request) {
     }
   }
   const int64_t scheduled_s = parsed.ok() ? parsed.value().scheduled_s : 0;
+  if (IsSlurmRun(request.run_name)) {
+    // Slurm knows, whoever began it; asked once no sbatch of it can be in flight any more.
+    held_lookups_.emplace_back(SlurmLookupNotBefore(request.run_name), request);
+    RunHeldLookups();
+    return;
+  }
   if (began_on == 0 || began_on == settings_.config.id()) {
     const cron::LookupStatus status = exec_->Lookup(request.run_name, scheduled_s, WallUs());
     Log("lookup", fmt::format("run={} node={} status={}", request.run_name, settings_.config.id(),

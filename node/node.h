@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,7 @@
 #include "node/http_status.h"
 #include "node/launch_ledger.h"
 #include "node/node.pb.h"
+#include "node/slurm_launcher.h"
 #include "node/status_page.h"
 #include "paxos/replica.h"
 #include "storage/node_store.h"
@@ -98,6 +100,17 @@ class Node final : public transport::TransportHandler {
   void DoLaunch(const cron::LaunchRequest& request);
   void DoLookup(const cron::LookupRequest& request);
   void OnExecExit(ExecResult result);
+  void ReportLaunch(const std::string& run_name, cron::LaunchStatus status, uint64_t epoch);
+  // The slurm launcher (docs/slurm.md): launches and lookups as child processes, lookups held
+  // until no sbatch that could still create the run can be in flight, and the polling of
+  // started runs for their end.
+  bool IsSlurmRun(const std::string& run_name) const;
+  void DoSlurmLaunch(const cron::LaunchRequest& request);
+  int64_t SlurmLookupNotBefore(const std::string& run_name) const;
+  void DoSlurmLookup(const cron::LookupRequest& request);
+  void RunHeldLookups();
+  void PollSlurm();
+  void OnSlurmPolled(bool ok, const std::vector<SlurmJob>& jobs, uint64_t epoch);
   bool ProposeCron(const cron::pb::Command& command, transport::ConnectionId reply_to);
 
   // HTTP: /metrics and the status page, rendered here, served by another thread.
@@ -121,6 +134,15 @@ class Node final : public transport::TransportHandler {
   std::unique_ptr<cron::CronStateMachine> sm_;
   std::unique_ptr<cron::CronLeader> leader_;
   std::unique_ptr<ExecLauncher> exec_;
+  std::unique_ptr<SlurmLauncher> slurm_;
+  int64_t leader_since_mono_us_ = 0;  // when this node's cron leader last started
+  // Slurm runs whose last sbatch ended (mono us): a lookup waits the settling time after it.
+  // Bounded by the cron leader's tasks; cleared when the leader stops.
+  std::map<std::string, int64_t> sbatch_ended_mono_us_;
+  std::deque<std::pair<int64_t, cron::LookupRequest>> held_lookups_;  // (not before, lookup)
+  bool slurm_poll_in_flight_ = false;
+  int64_t next_slurm_poll_mono_us_ = 0;
+  std::set<std::string> slurm_finish_proposed_;  // bounded: cleared at each poll
   std::unique_ptr<transport::Transport> transport_;
   uv_timer_t wakeup_timer_{};
   uv_timer_t cron_timer_{};

@@ -75,6 +75,8 @@ std::string RenderMetrics(const MetricsInput& in) {
   Counter(out, "paxcron_launches_skipped_no_lease_total",
           "launches not made because the lease had lapsed at the last check", m.launches_refused);
   Counter(out, "paxcron_lookups_total", "launches looked up by run name", m.lookups);
+  Counter(out, "paxcron_slurm_duplicate_runs_total",
+          "run names Slurm listed more than once (never expected)", m.slurm_duplicates);
   Counter(out, "paxcron_runs_finished_total", "process exits recorded in the history",
           m.runs_finished);
   Counter(out, "paxcron_snapshots_total", "snapshots written", m.snapshots);

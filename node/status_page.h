@@ -25,6 +25,7 @@ struct NodeCounters {
   uint64_t launches = 0;
   uint64_t launches_refused = 0;  // not made: the lease had lapsed at the last check
   uint64_t lookups = 0;
+  uint64_t slurm_duplicates = 0;  // run names Slurm listed twice (never expected)
   uint64_t runs_finished = 0;
   uint64_t snapshots = 0;
   uint64_t snapshot_installs = 0;

@@ -13,6 +13,9 @@ packages+=(libssl-dev libcli11-dev libcpp-httplib-dev)
 # The cluster tests' checks (tests/cluster_test.sh, cluster_abuse_test.sh), and the browser that
 # renders the status page in tests/status_page_test.sh.
 packages+=(python3 chromium)
+# The slurm tests' single-node Slurm (scripts/slurm_up.sh; tests/slurm_*_test.sh).
+# tests/slurm_netns_ambiguous_test.sh: network namespaces, veth pairs and nft rules in them.
+packages+=(slurmctld slurmd slurm-client munge iproute2 nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

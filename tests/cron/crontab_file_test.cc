@@ -7,6 +7,21 @@
 namespace paxcron::cron {
 namespace {
 
+TEST(Crontab, SlurmLauncherOptions) {
+  Result<std::vector<pb::JobSpec>> jobs = ParseCrontab(
+      "0 3 * * * etl launcher=slurm partition=batch sbatch=--time=10 sbatch=--mem=1G run.sh\n",
+      "jobs.cron");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().message();
+  const pb::JobSpec& etl = jobs.value()[0];
+  EXPECT_EQ(etl.launcher(), "slurm");
+  EXPECT_EQ(etl.slurm_partition(), "batch");
+  ASSERT_EQ(etl.slurm_options_size(), 2);
+  EXPECT_EQ(etl.slurm_options(0), "--time=10");
+  EXPECT_EQ(etl.slurm_options(1), "--mem=1G");
+  EXPECT_EQ(etl.command(), "run.sh");
+  EXPECT_FALSE(ParseCrontab("0 3 * * * etl launcher=k8s run.sh\n", "jobs.cron").ok());
+}
+
 TEST(Crontab, ParsesFieldsMacrosOptionsAndCommands) {
   const char* text =
       "# nightly work\n"
