@@ -129,6 +129,27 @@ void CronLeader::Launch(const std::string& run, Task& task) {
   out_.launches.push_back(LaunchRequest{run, job->spec(), task.scheduled_s, epoch_});
 }
 
+// A launch decided again: after one that certainly did not start, or after a lookup found an
+// earlier launch absent. The job's deadline and missed
+// policy are judged now, as for a due run, so that a scheduler down for minutes does not start a
+// backlog of stale runs when it comes back (issue 8: runs due during a controller outage follow
+// their missed policy). Skipping is always safe here: the run certainly did not start, or its
+// fate is unknown and a skip adds no launch. Manual and backfill runs are late on purpose.
+void CronLeader::Relaunch(const std::string& run, Task& task, int64_t now_us) {
+  const pb::JobState* job = sm_->FindJob(task.job);
+  if (job == nullptr) return;  // deleted meanwhile: nothing to launch
+  bool backfill = false;
+  for (const pb::RunRecord& r : job->open_runs()) backfill |= r.run_name() == run && r.backfill();
+  if (!task.manual && !backfill) {
+    if (std::optional<std::string> why = TooLate(*job, task.scheduled_s, now_us)) {
+      ProposeEnd(run, task, pb::RUN_SKIPPED,
+                 *why + fmt::format("; not started after {} launches", task.launches), now_us);
+      return;
+    }
+  }
+  Launch(run, task);
+}
+
 void CronLeader::ProposeBeginOrSkip(const std::string& job, pb::Command command, int64_t now_us) {
   proposals_[job] = now_us;
   if (options_.bug_launch_before_commit && command.has_launch_begin()) {
@@ -167,54 +188,52 @@ void CronLeader::ProposeNextBackfillOrManual(const pb::JobState& job, int64_t no
   }
 }
 
-void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
+// Whether the run of `job` due at `t` is too late to launch at `now_us`: past its deadline, or
+// missed (later than the grace) and the job's missed policy skips it. The reason, or nullopt.
+std::optional<std::string> CronLeader::TooLate(const pb::JobState& job, int64_t t,
+                                               int64_t now_us) const {
   const std::string& name = job.spec().name();
   const pb::JobSpec& spec = job.spec();
   const int64_t late_us = now_us - t * 1'000'000;
-  if (spec.overlap() == pb::OVERLAP_FORBID && job.open_runs_size() > 0) {
+  if (spec.deadline_s() > 0 && late_us > static_cast<int64_t>(spec.deadline_s()) * 1'000'000) {
+    return fmt::format("deadline: {}s late, deadline {}s", late_us / 1'000'000, spec.deadline_s());
+  }
+  if (late_us <= options_.missed_grace_us) return std::nullopt;
+  // Missed while no leader could launch it: the job's policy decides (MISSION.md).
+  const pb::Missed missed = options_.bug_missed_all_skips && spec.missed() == pb::MISSED_ALL
+                                ? pb::MISSED_SKIP
+                                : spec.missed();
+  const Result<int64_t> next = sm_->NextFireAfter(name, t);
+  const bool later_due = next.ok() && next.value() * 1'000'000 <= now_us;
+  bool skip = missed == pb::MISSED_SKIP || (missed == pb::MISSED_LATEST && later_due);
+  if (missed == pb::MISSED_ALL) {
+    // Run at most max_catchup of the missed times, the newest ones: skip this one if that
+    // many later times were missed too.
+    const int64_t missed_before_us = now_us - options_.missed_grace_us;
+    uint32_t missed_after = 0;
+    for (Result<int64_t> n = next;
+         n.ok() && n.value() * 1'000'000 < missed_before_us && missed_after < spec.max_catchup();
+         n = sm_->NextFireAfter(name, n.value())) {
+      ++missed_after;
+    }
+    skip = missed_after >= spec.max_catchup();
+  }
+  if (!skip) return std::nullopt;
+  return fmt::format("missed: {}s late when a leader could first launch it (missed={})",
+                     late_us / 1'000'000, pb::Missed_Name(missed));
+}
+
+void CronLeader::DecideDue(const pb::JobState& job, int64_t t, int64_t now_us) {
+  const std::string& name = job.spec().name();
+  if (job.spec().overlap() == pb::OVERLAP_FORBID && job.open_runs_size() > 0) {
     ProposeBeginOrSkip(
         name, SkipCommand(name, t, "overlap: " + job.open_runs(0).run_name() + " still runs"),
         now_us);
     return;
   }
-  if (spec.deadline_s() > 0 && late_us > static_cast<int64_t>(spec.deadline_s()) * 1'000'000) {
-    ProposeBeginOrSkip(name,
-                       SkipCommand(name, t,
-                                   fmt::format("deadline: {}s late, deadline {}s",
-                                               late_us / 1'000'000, spec.deadline_s())),
-                       now_us);
+  if (std::optional<std::string> why = TooLate(job, t, now_us)) {
+    ProposeBeginOrSkip(name, SkipCommand(name, t, *why), now_us);
     return;
-  }
-  if (late_us > options_.missed_grace_us) {
-    // Missed while no leader could launch it: the job's policy decides (MISSION.md).
-    const pb::Missed missed = options_.bug_missed_all_skips && spec.missed() == pb::MISSED_ALL
-                                  ? pb::MISSED_SKIP
-                                  : spec.missed();
-    const Result<int64_t> next = sm_->NextFireAfter(name, t);
-    const bool later_due = next.ok() && next.value() * 1'000'000 <= now_us;
-    bool skip = missed == pb::MISSED_SKIP || (missed == pb::MISSED_LATEST && later_due);
-    if (missed == pb::MISSED_ALL) {
-      // Run at most max_catchup of the missed times, the newest ones: skip this one if that
-      // many later times were missed too.
-      const int64_t missed_before_us = now_us - options_.missed_grace_us;
-      uint32_t missed_after = 0;
-      for (Result<int64_t> n = next;
-           n.ok() && n.value() * 1'000'000 < missed_before_us && missed_after < spec.max_catchup();
-           n = sm_->NextFireAfter(name, n.value())) {
-        ++missed_after;
-      }
-      skip = missed_after >= spec.max_catchup();
-    }
-    if (skip) {
-      ProposeBeginOrSkip(
-          name,
-          SkipCommand(name, t,
-                      fmt::format("missed: {}s late when a leader could first launch it "
-                                  "(missed={})",
-                                  late_us / 1'000'000, pb::Missed_Name(missed))),
-          now_us);
-      return;
-    }
   }
   ProposeBeginOrSkip(name, BeginCommand(name, t, false, epoch_), now_us);
 }
@@ -338,7 +357,7 @@ void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int
       }
       task.unknown_since_us = -1;
       if (task.launches == 0) {
-        Launch(run, task);  // an earlier leader's run that never reached the scheduler
+        Relaunch(run, task, now_us);  // an earlier leader's run that never reached the scheduler
       } else {
         RetryOrFail(run, task, "absent after a launch", now_us);
       }
@@ -356,7 +375,9 @@ void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int
           task.reconciling = false;
           ReconciledOne(now_us);
         }
-        Launch(run, task);  // on_unknown=relaunch: the job's owner chose this risk
+        // on_unknown=relaunch: the job's owner chose this risk, and this launch, whatever the
+        // missed policy says of late times.
+        Launch(run, task);
         return;
       }
       task.phase = Phase::kWaitBeforeLookup;
@@ -374,7 +395,7 @@ void CronLeader::Tick(int64_t now_us) {
       task.phase = Phase::kLookingUp;
       out_.lookups.push_back(LookupRequest{run});
     } else if (task.phase == Phase::kRetryWait) {
-      Launch(run, task);
+      Relaunch(run, task, now_us);
     } else if (task.phase == Phase::kEndProposed) {
       task.wake_us = now_us + options_.proposal_timeout_us;  // lost (a leader change): resend
       out_.proposals.push_back(task.end);

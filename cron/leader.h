@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -102,6 +103,8 @@ class CronLeader {
 
   void PushDue(const std::string& job);
   void DecideDue(const pb::JobState& job, int64_t t, int64_t now_us);
+  std::optional<std::string> TooLate(const pb::JobState& job, int64_t t, int64_t now_us) const;
+  void Relaunch(const std::string& run, Task& task, int64_t now_us);
   void ProposeBeginOrSkip(const std::string& job, pb::Command command, int64_t now_us);
   void ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us);
   void ProposeEnd(const std::string& run, Task& task, pb::RunState outcome, std::string reason,

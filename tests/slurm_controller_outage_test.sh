@@ -3,9 +3,12 @@
 # every second (missed=skip, the default). While slurmctld is down, sbatch fails ("Unable to
 # contact slurm controller"): each such launch is unknown, its lookups fail too, and the run stays
 # open (never relaunched blindly). Once the controller is back, each is looked up by name: absent
-# ones are launched then, once. Checks: no run name twice among Slurm's jobs, the history matches
-# Slurm's records, every run scheduled during the outage ended (started late, or failed), and runs
-# after it start on time again. SKIP (77) when Slurm cannot start.
+# ones are launched again only if the job's deadline (10 s here) and missed policy (skip, beyond
+# the node's 60 s grace) still allow it, when the launch is decided again: those later than the
+# deadline are skipped ("deadline: ..."), the others launched, once. Checks: no run name twice
+# among Slurm's jobs, the history matches Slurm's records, every run scheduled during the outage
+# ended, none started more than the deadline (plus an sbatch timeout, 5 s) late, some skipped for the
+# deadline, and runs after it start on time again. SKIP (77) when Slurm cannot start.
 # usage: slurm_controller_outage_test.sh PAXCRON
 set -euo pipefail
 bin=$1
@@ -14,7 +17,9 @@ source "$(dirname "$0")/slurm_lib.sh"
 
 slurm_cluster_up
 job=outage-$$-$RANDOM
-slurm_add_every_second "$job"
+"$bin" jobs add "$job" --dir "$dir" --schedule '* * * * * *' --launcher slurm --deadline 10s \
+  --command "echo \"\$PAXCRON_RUN \$(date +%s.%N)\" >> $dir/ran.txt" >/dev/null ||
+  fail "jobs add $job"
 sleep 8
 # Stop the controller; the restart below takes its place in the list of daemons started (so
 # that whoever started it stops the new one).
@@ -55,9 +60,17 @@ if len(during) < 15:
     sys.exit(f"only {len(during)} runs scheduled during the outage")
 if outcomes.get("RUN_BEGUN"):
     sys.exit(f"runs of the outage still open: {outcomes}")
+if late and max(late) > 16.0:
+    sys.exit(f"a run of the outage started {max(late):.1f} s late: its 10 s deadline should "
+             f"have skipped it")
+missed = [r for r in during if r.get("state") == "RUN_SKIPPED"
+          and r.get("reason", "").startswith("deadline:")]
+if not missed:
+    sys.exit(f"no run of the outage was skipped for its deadline: {dict(outcomes)}")
 if not after or max(after) > 2.0:
     sys.exit(f"after the outage runs did not start on time again: {sorted(after)[-3:]}")
-print(f"{len(during)} runs scheduled during the 20 s outage: {dict(outcomes)}; those started "
+print(f"{len(during)} runs scheduled during the 20 s outage: {dict(outcomes)} ({len(missed)} "
+      f"skipped for the deadline); those started "
       f"ran {min(late, default=0):.1f}-{max(late, default=0):.1f} s late; after it, "
       f"{len(after)} runs started at most {max(after):.2f} s late")
 PY

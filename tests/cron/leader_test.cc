@@ -148,6 +148,44 @@ TEST_F(LeaderTest, ANewLeaderConcludesBegunRunsBeforeBeginningNewOnes) {
   EXPECT_EQ(launches_[0].epoch, 9u);
 }
 
+// A launch that certainly failed is tried again later; by then the run may be too late for its
+// job's missed policy (a scheduler down for a minute): it is skipped, not started late. A run
+// whose time is not yet beyond the grace is still launched again.
+TEST_F(LeaderTest, ARelaunchTooLateForTheMissedPolicyIsSkipped) {
+  for (bool long_outage : {false, true}) {
+    UtcOnlyZones zones;
+    CronStateMachine sm(zones);
+    CronLeader leader(sm, Options());
+    pb::Command put;
+    put.mutable_put_job()->mutable_spec()->set_name("pay");
+    put.mutable_put_job()->mutable_spec()->set_schedule("0 3 * * *");  // missed=skip: default
+    ASSERT_TRUE(sm.Apply(put, (kT0 - 60) * kSecond).ok());
+    leader.Start(3, (kT0 - 60) * kSecond);
+    leader.Tick(kT0 * kSecond);
+    LeaderOutput out = leader.TakeOutput();
+    ASSERT_EQ(out.proposals.size(), 1u);
+    ASSERT_TRUE(sm.Apply(out.proposals[0], kT0 * kSecond).ok());
+    leader.OnApplied(out.proposals[0], true, kT0 * kSecond);
+    const std::string run = RunName("pay", kT0);
+    ASSERT_EQ(leader.TakeOutput().launches.size(), 1u);
+    // Refused for certain, when the scheduler came back: 2 s or 60 s after the time.
+    const int64_t answered = (kT0 + (long_outage ? 60 : 2)) * kSecond;
+    leader.OnLaunchResult(run, LaunchStatus::kRejected, answered);
+    leader.Tick(answered + 2 * kSecond);  // past the retry back-off
+    out = leader.TakeOutput();
+    if (long_outage) {
+      EXPECT_TRUE(out.launches.empty());
+      ASSERT_EQ(out.proposals.size(), 1u);
+      EXPECT_EQ(out.proposals[0].launch_end().outcome(), pb::RUN_SKIPPED);
+      EXPECT_NE(out.proposals[0].launch_end().reason().find("missed: 62s late"), std::string::npos)
+          << out.proposals[0].launch_end().reason();
+    } else {
+      ASSERT_EQ(out.launches.size(), 1u);
+      EXPECT_EQ(out.launches[0].run_name, run);
+    }
+  }
+}
+
 TEST_F(LeaderTest, UnknownForTooLongIsSkippedByDefaultAndRelaunchedOnlyByChoice) {
   for (bool relaunch : {false, true}) {
     UtcOnlyZones zones;
