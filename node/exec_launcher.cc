@@ -49,7 +49,7 @@ ExecLauncher::~ExecLauncher() {
 }
 
 cron::LookupStatus ExecLauncher::Lookup(const std::string& run_name, int64_t scheduled_s,
-                                        int64_t wall_us) {
+                                        int64_t wall_us, bool refuse) {
   switch (ledger_->Find(run_name)) {
     case LaunchLedger::Entry::kLaunched:
       return cron::LookupStatus::kFound;
@@ -58,6 +58,7 @@ cron::LookupStatus ExecLauncher::Lookup(const std::string& run_name, int64_t sch
     case LaunchLedger::Entry::kNone:
       break;
   }
+  if (!refuse) return cron::LookupStatus::kAbsent;
   // "Absent" must stay true: refuse the run here for good before saying so.
   if (Status s = ledger_->Refuse(run_name, scheduled_s, wall_us); !s.ok()) {
     if (log_) log_(fmt::format("event=refusal_failed run={} error=\"{}\"", run_name, s.message()));

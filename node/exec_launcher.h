@@ -45,8 +45,12 @@ class ExecLauncher {
   // kAlreadyExists when the ledger already holds the run: never twice.
   cron::LaunchStatus Launch(const cron::LaunchRequest& request, int64_t wall_us);
   // kFound if this node's ledger holds the run as launched; else kAbsent, after recording a
-  // refusal so that it stays absent (launch_ledger.h); kUnknown if that write failed.
-  cron::LookupStatus Lookup(const std::string& run_name, int64_t scheduled_s, int64_t wall_us);
+  // refusal so that it stays absent (launch_ledger.h); kUnknown if that write failed. Without
+  // `refuse` (the asker is this node's own cron leader, which will launch the run again itself
+  // under its current epoch) no refusal is written: this node's launches of older epochs are
+  // refused by the node's lease check already, and a refusal would reject the relaunch for good.
+  cron::LookupStatus Lookup(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
+                            bool refuse = true);
 
   size_t running() const { return running_.size(); }
 

@@ -659,7 +659,12 @@ void Node::DoLookup(const cron::LookupRequest& request) {
     return;
   }
   if (began_on == 0 || began_on == settings_.config.id()) {
-    const cron::LookupStatus status = exec_->Lookup(request.run_name, scheduled_s, WallUs());
+    // Our own cron leader asks: no refusal (ExecLauncher::Lookup). A leader that lost its lease
+    // between a run's launch-begin and its launch, and won it back, relaunches the run itself;
+    // with a refusal written here that relaunch was rejected every 200 ms, for good (found by
+    // the nemesis harness's ring_loss: a must-run time lost).
+    const cron::LookupStatus status =
+        exec_->Lookup(request.run_name, scheduled_s, WallUs(), /*refuse=*/false);
     Log("lookup", fmt::format("run={} node={} status={}", request.run_name, settings_.config.id(),
                               cron::LookupStatusName(status)));
     leader_->OnLookupResult(request.run_name, status, WallUs());

@@ -111,6 +111,15 @@ TEST_F(ExecLauncherTest, AnAbsentAnswerIsFinal) {
   EXPECT_EQ(exec_->running(), 0u);
 }
 
+TEST_F(ExecLauncherTest, ALookupByTheNodesOwnLeaderLeavesTheRunLaunchable) {
+  EXPECT_EQ(exec_->Lookup("job1@2026-11-27T03:00:00Z", 1796187600, 0, /*refuse=*/false),
+            cron::LookupStatus::kAbsent);
+  EXPECT_EQ(exec_->Launch(Request("true"), 0), cron::LaunchStatus::kStarted);
+  EXPECT_EQ(exec_->Lookup("job1@2026-11-27T03:00:00Z", 1796187600, 0, /*refuse=*/false),
+            cron::LookupStatus::kFound);
+  RunUntil(1, 10);
+}
+
 TEST_F(ExecLauncherTest, TheOutputTailIsBoundedAndATimeoutKillsTheRun) {
   ASSERT_EQ(exec_->Launch(Request("seq 1 10000; sleep 30", /*timeout_s=*/1), 0),
             cron::LaunchStatus::kStarted);
