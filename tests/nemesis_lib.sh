@@ -43,6 +43,7 @@ nm_cleanup() {
 
 nm_fail() {
   nm_say "FAIL: $*"
+  KEEP=1  # the logs, ledger, history and fault log of a failure are kept for a look
   [[ -n $nm_dir ]] && tail -n 15 "$nm_dir"/node*.log >&2 2>/dev/null
   exit 1
 }
@@ -166,15 +167,17 @@ nm_kill9() {
   nm_fail "node $1 (pid $pid) survived SIGKILL for 5 s"
 }
 
-# nm_cli ARGS...: the paxcron command in the client's namespace, against every node.
+# nm_cli ARGS...: the paxcron command in the client's namespace, against every node (killed
+# after 30 s whatever its own timeouts say).
 nm_cli() {
-  nm_in c "$bin" "$@" --endpoints "$nm_endpoints" --secret-file "$nm_dir/secret"
+  nm_in c timeout 30 "$bin" "$@" --endpoints "$nm_endpoints" --secret-file "$nm_dir/secret"
 }
-# nm_ask K ARGS...: the same against node K alone.
+# nm_ask K ARGS...: the same against node K alone (killed after 3 s).
 nm_ask() {
   local k=$1
   shift
-  nm_in c "$bin" "$@" --endpoints "${nm_addr[$k]}:${nm_port[$k]}" --secret-file "$nm_dir/secret"
+  nm_in c timeout 3 "$bin" "$@" --endpoints "${nm_addr[$k]}:${nm_port[$k]}" \
+    --secret-file "$nm_dir/secret"
 }
 
 # nm_leader: the node that holds a lease by its own account (asked one by one, so that a cut-off

@@ -195,7 +195,8 @@ scenario_ring_loss() {
   for ((r = 1; r <= rounds; r++)); do
     sleep "$quiet"
     l=$(leader_now)
-    nm_fault_begin ring all "$l"
+    # Leader 0: these faults need not depose it (no failover is measured, only the stall).
+    nm_fault_begin ring all 0
     if ((nodes >= 5)); then
       # The majorities ring: k sees k-1 and k+1 only; every other pair is cut.
       for ((k = 1; k <= nodes; k++)); do
@@ -217,7 +218,7 @@ scenario_ring_loss() {
     nm_fault_end
     sleep "$quiet"
     l=$(leader_now)
-    nm_fault_begin loss30 all "$l"
+    nm_fault_begin loss30 all 0
     for ((k = 1; k <= nodes; k++)); do nm_loss "$k" 30; done
     sleep "$((hold + 2))"
     nm_heal
