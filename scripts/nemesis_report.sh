@@ -3,7 +3,8 @@
 # and writes the table of what was measured, with the machine, the build and the date.
 #   scripts/nemesis_report.sh                 # the short set (about 4 minutes)
 #   scripts/nemesis_report.sh --long          # the short set, then the longer run (about 20 min)
-#   scripts/nemesis_report.sh --from FILE...  # only render, from earlier results (JSON lines)
+#   scripts/nemesis_report.sh --from FILE...  # only render, from earlier results (JSON lines;
+#                                             # each run leaves them in docs/nemesis_results.jsonl)
 # A failing scenario is in the table with its violations counted; the script still writes the
 # document and exits 1.
 set -euo pipefail
@@ -24,6 +25,9 @@ else
     files+=("$tmp/long.jsonl")
   fi
 fi
+# The raw results beside the document, so that it can be rendered again (--from).
+cat "${files[@]}" >docs/nemesis_results.jsonl.new && mv docs/nemesis_results.jsonl.new docs/nemesis_results.jsonl
+files=(docs/nemesis_results.jsonl)
 commit=$(git rev-parse --short HEAD)
 python3 - "$out" "$commit" "${files[@]}" <<'PY'
 import json, sys, datetime, os
@@ -31,8 +35,8 @@ out, commit, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 rows = [json.loads(l) for f in files for l in open(f) if l.strip()]
 def fmt_list(xs):
     return ', '.join(f'{x:.2f}' for x in xs) if xs else '-'
-table = ['| scenario | nodes | faults | s | runs | dup | skips | missing | worst late (steady / in faults) | earliest | failovers (s) | longest stall (s) | clock guard | result |',
-         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+table = ['| scenario | nodes | faults | s | runs | dup | skips | failed / open | missing | worst late (steady / in faults) | earliest | failovers (s) | longest stall (s) | clock guard | result |',
+         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |']
 for r in rows:
     guard = '-'
     if 'clock_guard_logged' in r:
@@ -40,7 +44,7 @@ for r in rows:
     name = r['scenario'] + (' (long)' if r.get('long') else '')
     table.append(
         f"| {name} | {r['nodes']} | {r['faults']}: {', '.join(r['fault_kinds'])} | {r.get('seconds', '-')} "
-        f"| {r['runs']} | {r['duplicates']} | {r['skips']} | {r['missing']} "
+        f"| {r['runs']} | {r['duplicates']} | {r['skips']} | {r['failed']} / {r['open']} | {r['missing']} "
         f"| {r['worst_lateness_steady_s']:.2f} / {r['worst_lateness_fault_s']:.2f} "
         f"| {r['earliest_s']:+.2f} | {fmt_list(r['failovers_s'])} | {max(r['stalls_s'] or [0]):.2f} "
         f"| {guard} | {'pass' if r['violations'] == 0 else str(r['violations']) + ' violations'} |")

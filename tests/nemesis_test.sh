@@ -112,12 +112,25 @@ finish() {
   nm_cli jobs pause tick >/dev/null || nm_fail "jobs pause tick"
   nm_cli jobs pause must >/dev/null || nm_fail "jobs pause must"
   sleep 2
-  nm_cli runs ls --limit 10000 --json --request-timeout 10 >"$nm_dir/history.json" ||
-    nm_fail "runs ls"
+  # A run may still be open: a lost outcome proposal is re-sent after 10 s (cron/leader.h's
+  # proposal_timeout_us). Wait, at most 15 s, until none begun before the in-flight allowance is.
+  local settle_s
+  for ((settle_s = 0; settle_s < 15; settle_s++)); do
+    nm_cli runs ls --limit 10000 --json --request-timeout 10 >"$nm_dir/history.json" ||
+      nm_fail "runs ls"
+    python3 - "$nm_dir/history.json" "$end" <<'PY' && break
+import json, sys
+end = float(sys.argv[2])
+rows = json.load(open(sys.argv[1])).get('runs', [])
+sys.exit(any(r['record'].get('state', 'RUN_BEGUN') == 'RUN_BEGUN' and
+             int(r['record'].get('scheduled_s', 0)) < end - 3 for r in rows))
+PY
+    sleep 1
+  done
   local mode=netns
   ((nm_netns)) || mode=loopback
-  extra=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(nodes=int(sys.argv[2]), mode=sys.argv[3], long=sys.argv[4]=="1", seconds=round(float(sys.argv[5])-float(sys.argv[6]))); print(json.dumps(d))' \
-    "$extra" "$nodes" "$mode" "$long" "$end" "$start")
+  extra=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(nodes=int(sys.argv[2]), mode=sys.argv[3], long=sys.argv[4]=="1", seconds=round(float(sys.argv[5])-float(sys.argv[6])), settle_s=int(sys.argv[7])); print(json.dumps(d))' \
+    "$extra" "$nodes" "$mode" "$long" "$end" "$start" "$settle_s")
   local check=(python3 "$here/nemesis_check.py" --ledger "$ledger" --history "$nm_dir/history.json"
     --faults "$nm_dir/faults.txt" --start "$start" --end "$end" --scenario "$scenario"
     --late-bound "$late_bound" --recover "$recover" --tolerance "$tolerance_s" --extra "$extra")
