@@ -49,13 +49,33 @@ const char* ClockVerdictName(ClockVerdict v) {
   return "?";
 }
 
-ClockVerdict JudgeClock(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
-                        int64_t tolerance_us) {
-  if (!estimate.has_value() || estimate->sources < quorum) return ClockVerdict::kUnknown;
-  if (estimate->interval.lo_us > tolerance_us || estimate->interval.hi_us < -tolerance_us) {
-    return ClockVerdict::kOff;
+uint32_t AgreeingWith(const std::vector<OffsetInterval>& sources, OffsetInterval clock) {
+  // The intervals that meet `clock`'s, cut to it: the most of them sharing a point is the largest
+  // group that agrees with that clock.
+  std::vector<OffsetInterval> meeting;
+  for (const OffsetInterval& s : sources) {
+    if (s.hi_us < clock.lo_us || clock.hi_us < s.lo_us) continue;
+    meeting.push_back({std::max(s.lo_us, clock.lo_us), std::min(s.hi_us, clock.hi_us)});
   }
-  return ClockVerdict::kAgrees;
+  if (meeting.empty()) return 0;
+  return Marzullo(meeting)->sources;
+}
+
+ClockJudgement JudgeOwnClock(const std::vector<OffsetInterval>& sources, uint32_t members,
+                             uint32_t quorum) {
+  PAXCRON_ASSERT(quorum >= 1 && quorum <= members);
+  ClockJudgement j;
+  j.heard = static_cast<uint32_t>(sources.size());
+  if (sources.empty()) return j;
+  PAXCRON_ASSERT(j.heard <= members);
+  j.majority = Marzullo(sources);
+  j.agreeing = AgreeingWith(sources, sources[0]);
+  if (j.agreeing >= quorum) {
+    j.verdict = ClockVerdict::kAgrees;
+  } else if (j.agreeing + (members - j.heard) < quorum) {
+    j.verdict = ClockVerdict::kOff;
+  }
+  return j;
 }
 
 }  // namespace paxcron::paxos

@@ -6,8 +6,8 @@
 // [reading - sent - rtt, reading - sent]; our own clock is [0, 0]. Widened by the tolerance on
 // both sides, intervals of clocks that agree within it overlap. Marzullo's algorithm finds the
 // interval consistent with the largest number of sources (TigerBeetle keeps its cluster time the
-// same way). If that number reaches a majority and the interval lies wholly beyond our own
-// widened interval [-tolerance, tolerance], a majority certainly disagrees with our clock.
+// same way). Our own clock agrees with a majority when a majority's intervals share a point with
+// our own widened interval; it is certainly off when too few could, heard or not.
 #pragma once
 
 #include <cstdint>
@@ -37,10 +37,27 @@ enum class ClockVerdict {
 };
 const char* ClockVerdictName(ClockVerdict v);  // "agrees", "off", "unknown"
 
-// The verdict on a node whose estimate (of intervals widened by `tolerance_us`, its own being
-// [-tolerance_us, tolerance_us]) is `estimate`: kAgrees when at least `quorum` sources overlap
-// in an interval that meets its own, kOff when they overlap wholly outside it.
-ClockVerdict JudgeClock(const std::optional<OffsetEstimate>& estimate, uint32_t quorum,
-                        int64_t tolerance_us);
+// How many of `sources` share one point with `clock` (an interval that may be among them): the
+// largest group of clocks that agree with it.
+uint32_t AgreeingWith(const std::vector<OffsetInterval>& sources, OffsetInterval clock);
+
+// The guard's judgement of our own clock from `sources`, every interval already widened by half
+// the tolerance; sources[0] is our own, the others are one per member heard from recently.
+struct ClockJudgement {
+  ClockVerdict verdict = ClockVerdict::kUnknown;
+  uint32_t agreeing = 0;  // the most sources sharing one point with our own, ours included
+  uint32_t heard = 0;     // sources, ours included
+  std::optional<OffsetEstimate> majority;  // Marzullo over every source: the others' best guess
+};
+
+// kAgrees when `quorum` sources, ours among them, share a point: a majority's clocks are within
+// the tolerance of ours. kOff when even the members not heard from (`members` less the sources)
+// could not make that many with ours: a majority certainly disagrees. kUnknown otherwise: too
+// few readings, or the readings split with no majority either way. Counting the agreement with
+// our own interval, not only whether the most-agreed interval misses ours, matters when the
+// others split: a leader 2 minutes ahead whose four followers read -2 min, -2 min, +20 s and
+// (down) nothing has no majority against it by Marzullo's count, yet cannot find one for it.
+ClockJudgement JudgeOwnClock(const std::vector<OffsetInterval>& sources, uint32_t members,
+                             uint32_t quorum);
 
 }  // namespace paxcron::paxos

@@ -154,16 +154,15 @@ class Replica {
   Slot compacted() const { return log_.Compacted(); }
   bool fetching_snapshot() const { return fetch_.has_value(); }
   NodeId leader_hint() const { return leader_hint_; }
-  // A leader's estimate of how far the other members' wall clocks are from its own, from the
-  // wall readings in its heartbeats' replies of the last lease duration and its own clock
-  // (Marzullo's algorithm, clock_guard.h). nullopt unless leader.
-  // Readings are carried forward on the monotonic clock, so a jump of this node's own wall clock
-  // since a reading shows at once (widened by the drift bound over the reading's age), and every
-  // interval, ours too, is widened by half config.clock_tolerance_us: judge it with JudgeClock(
-  // estimate, quorum, clock_tolerance_us / 2), and clocks within the tolerance of ours agree.
-  std::optional<OffsetEstimate> ClockEstimate(Now now) const;
-  // A member whose fresh reading agrees with that estimate (the lowest id): where a leader with
-  // a wrong clock hands over. NodeId(0): none.
+  // A leader's judgement of its own wall clock against the other members', from the wall
+  // readings in its heartbeats' replies of the last lease duration (clock_guard.h). Readings are
+  // carried forward on the monotonic clock, so a jump of this node's own wall clock since a
+  // reading shows at once (widened by the drift bound over the reading's age), and every
+  // interval, ours too, is widened by half config.clock_tolerance_us: clocks within the tolerance
+  // of ours agree. Not a leader: kUnknown, nothing heard.
+  ClockJudgement JudgeOwnClock(Now now) const;
+  // A member whose fresh reading agrees with a majority's (the lowest id): where a leader with a
+  // wrong clock hands over. NodeId(0): none.
   NodeId ClockAgreeingPeer(Now now) const;
   const Config& config() const { return config_; }
   uint64_t invalid_messages() const { return invalid_messages_; }  // dropped as malformed
@@ -179,9 +178,8 @@ class Replica {
     LocalMicros sent_us = 0;
     std::set<NodeId> grants;
   };
-  struct ClockProbe {  // a heartbeat's send instant, on both clocks
+  struct ClockProbe {  // a heartbeat's send instant
     LocalMicros sent_us = 0;
-    int64_t sent_wall_us = 0;
   };
   struct ClockSample {  // a member's wall clock minus ours, as certainly bounded
     OffsetInterval offset;
@@ -189,6 +187,7 @@ class Replica {
     int64_t wall_minus_mono_us = 0;  // ours, at the reading
   };
   std::optional<OffsetInterval> SampleNow(const ClockSample& sample, Now now) const;
+  std::vector<OffsetInterval> ClockSources(Now now) const;  // ours first, then fresh readings
   struct SnapshotFetch {
     NodeId from;
     Slot slot;  // 0 until the first chunk names it

@@ -160,10 +160,12 @@ void Replica::OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now
   if (role_ != Role::kLeader || FromProto(m.ballot()) != ballot_) return;
   if (auto probe = clock_probes_.find(m.lease_seq());
       probe != clock_probes_.end() && from != config_.self) {
-    // The reading was taken between our send and now: our wall clock read sent_wall_us at the
-    // send, and at most rtt more (on the monotonic clock) at the reading.
+    // The reading was taken between our send and now, so our wall clock read at most rtt (on
+    // the monotonic clock) less than it does now. Measured back from now, not from the wall
+    // reading at the send: if our wall clock stepped in between, the send's reading is in the
+    // old frame, and a reply straddling a jump would look like agreement with the jumped clock.
     const int64_t rtt = now.mono_us - probe->second.sent_us;
-    const int64_t hi = m.wall_us() - probe->second.sent_wall_us;
+    const int64_t hi = m.wall_us() - (now.wall_us - rtt);
     clock_samples_[from] =
         ClockSample{OffsetInterval{hi - rtt, hi}, now.mono_us, now.wall_us - now.mono_us};
   }
@@ -209,22 +211,29 @@ std::optional<OffsetInterval> Replica::SampleNow(const ClockSample& sample, Now 
                         sample.offset.hi_us - our_step + widen};
 }
 
-std::optional<OffsetEstimate> Replica::ClockEstimate(Now now) const {
-  if (role_ != Role::kLeader) return std::nullopt;
+std::vector<OffsetInterval> Replica::ClockSources(Now now) const {
   std::vector<OffsetInterval> sources = {
       OffsetInterval{-config_.clock_tolerance_us / 2, config_.clock_tolerance_us / 2}};
   for (const auto& [id, sample] : clock_samples_) {
     if (std::optional<OffsetInterval> o = SampleNow(sample, now)) sources.push_back(*o);
   }
-  return Marzullo(sources);
+  return sources;
+}
+
+ClockJudgement Replica::JudgeOwnClock(Now now) const {
+  if (role_ != Role::kLeader) return ClockJudgement{};
+  return paxos::JudgeOwnClock(ClockSources(now), static_cast<uint32_t>(config_.members.size()),
+                              Quorum());
 }
 
 NodeId Replica::ClockAgreeingPeer(Now now) const {
-  const std::optional<OffsetEstimate> e = ClockEstimate(now);
-  if (!e.has_value()) return NodeId(0);
+  if (role_ != Role::kLeader) return NodeId(0);
+  const std::vector<OffsetInterval> sources = ClockSources(now);
   for (const auto& [id, sample] : clock_samples_) {
+    // One that a majority's readings, as we see them, would agree with: handing over to another
+    // member off the majority's time (two jumped clocks) would only bounce leadership back.
     const std::optional<OffsetInterval> o = SampleNow(sample, now);
-    if (o.has_value() && o->lo_us <= e->interval.hi_us && e->interval.lo_us <= o->hi_us) return id;
+    if (o.has_value() && AgreeingWith(sources, *o) >= Quorum()) return id;
   }
   return NodeId(0);
 }
@@ -245,7 +254,7 @@ void Replica::SendHeartbeats(Now now) {
   h->set_lease_seq(seq);
   h->set_lease_duration_us(static_cast<uint64_t>(config_.lease_duration_us));
   h->set_wall_us(now.wall_us);
-  clock_probes_[seq] = ClockProbe{now.mono_us, now.wall_us};
+  clock_probes_[seq] = ClockProbe{now.mono_us};
   while (clock_probes_.size() > 64) clock_probes_.erase(clock_probes_.begin());
   Broadcast(std::move(e));
   next_heartbeat_us_ = now.mono_us + config_.heartbeat_interval_us;

@@ -25,6 +25,10 @@ constexpr int64_t kSimWallEpochUs = int64_t{1'795'737'600} * 1'000'000;
 // How often a simulated NTP daemon corrects a wall clock (ntpd's default minimum poll).
 constexpr int64_t kNtpPollUs = 64'000'000;
 
+// An offset beyond this is stepped, not slewed, when the world heals (ntpd's step threshold is
+// 128 ms; this is the guard's tolerance in the simulator, kSimClockToleranceUs, less a margin).
+constexpr int64_t kClockStepThresholdUs = 1'000'000;
+
 class NodeClock {
  public:
   NodeClock() = default;

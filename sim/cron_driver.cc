@@ -108,22 +108,22 @@ bool World::ClockGuardHolds(Node& n, bool* handed_over) {
   *handed_over = false;
   if (options_.bugs.no_clock_guard) return false;
   const paxos::Now now = NowOf(n);
-  const std::optional<paxos::OffsetEstimate> e = n.replica->ClockEstimate(now);
-  const auto quorum = static_cast<uint32_t>(n.config.members.size() / 2 + 1);
-  const paxos::ClockVerdict verdict = paxos::JudgeClock(e, quorum, n.config.clock_tolerance_us / 2);
-  if (verdict == paxos::ClockVerdict::kAgrees) {
+  const paxos::ClockJudgement j = n.replica->JudgeOwnClock(now);
+  if (j.verdict == paxos::ClockVerdict::kAgrees) {
     n.clock_guard_tripped = false;
     return false;
   }
-  if (verdict == paxos::ClockVerdict::kOff && n.replica->role() == paxos::Role::kLeader) {
+  if (j.verdict == paxos::ClockVerdict::kOff && n.replica->role() == paxos::Role::kLeader) {
     // Said once per episode; the hand-over is tried again at every step until it happens.
     const paxos::NodeId to = n.replica->ClockAgreeingPeer(now);
     if (!n.clock_guard_tripped) {
       n.clock_guard_tripped = true;
       ++stats_.clock_guard_trips;
       trace_->Emitf(now_us_, n.id, "clock_guard",
-                    ",\"offset_lo_us\":{},\"offset_hi_us\":{},\"sources\":{},\"to\":{}",
-                    e->interval.lo_us, e->interval.hi_us, e->sources, to.value);
+                    ",\"offset_lo_us\":{},\"offset_hi_us\":{},\"sources\":{},\"agreeing\":{},"
+                    "\"heard\":{},\"to\":{}",
+                    j.majority->interval.lo_us, j.majority->interval.hi_us, j.majority->sources,
+                    j.agreeing, j.heard, to.value);
     }
     if (to.value != 0 && n.replica->HandOver(to, now).ok()) {
       trace_->Emitf(now_us_, n.id, "handover", ",\"to\":{}", to.value);

@@ -261,6 +261,19 @@ void World::StartLiveness() {
   for (uint32_t i = 1; i <= options_.nodes; ++i) {
     if (!nodes_[i].up && !nodes_[i].broken) Restart(nodes_[i]);
   }
+  if (options_.faults.clock_jump) {
+    // Healing ends the clock jumps too: a clock still minutes off is stepped back (as ntpd does
+    // once an offset over its step threshold outlasts its stepout interval). Without this, NTP's
+    // slow slew can leave three of five clocks apart for minutes after the heal, and the guard
+    // then rightly lets nobody launch: a stall the liveness checkers would blame on the cron.
+    for (uint32_t i = 1; i <= options_.nodes; ++i) {
+      const int64_t error_us = nodes_[i].clock.WallError(now_us_);
+      if (error_us > kClockStepThresholdUs || error_us < -kClockStepThresholdUs) {
+        nodes_[i].clock.StepWall(now_us_, -error_us);
+        trace_->Emitf(now_us_, i, "clock_step", ",\"delta_us\":{},\"heal\":true", -error_us);
+      }
+    }
+  }
   NoteHealth();
   Schedule(now_us_, Event::Kind::kProbe, 0, 0);
   Schedule(now_us_ + options_.liveness_bound_us, Event::Kind::kLivenessDeadline, 0, 0);
@@ -349,12 +362,27 @@ void World::ApplyFault(const FaultEvent& f) {
       PAXCRON_ASSERT(f.node <= options_.nodes);
       const uint32_t target = f.node != 0 ? f.node : CurrentLeader();
       if (target == 0) return;
+      if (f.node == 0 && !JumpLeavesAMajorityOfClocksRight(target)) return;
       nodes_[target].clock.StepWall(now_us_, f.delta_us);
       trace_->Emitf(now_us_, target, "clock_step", ",\"delta_us\":{}", f.delta_us);
       DipHealth(Health::kMajority);  // a leader whose clock steps sees runs jump
       return;
     }
   }
+}
+
+// The clock guard, like every clock-agreement scheme (Marzullo's, TigerBeetle's cluster time),
+// assumes that a majority's clocks are right: three of five clocks jumped to about the same wrong
+// time ARE the majority's time, and no algorithm can tell. So a clock-jump of the leader is
+// withheld (silently: the plan is the same, the world declines it) when it would leave a
+// majority of the nodes with clocks off by more than half the tolerance.
+bool World::JumpLeavesAMajorityOfClocksRight(uint32_t target) const {
+  uint32_t off = 1;  // the target's, after the jump
+  for (uint32_t i = 1; i <= options_.nodes; ++i) {
+    const int64_t e = nodes_[i].clock.WallError(now_us_);
+    if (i != target && (e > kSimClockToleranceUs / 2 || e < -kSimClockToleranceUs / 2)) ++off;
+  }
+  return off <= options_.nodes - (options_.nodes / 2 + 1);
 }
 
 void World::ApplyPartition(const FaultEvent& f) {

@@ -220,6 +220,7 @@ class World {
   void InitCron();
   void ResetCron(Node& n);
   bool CronStep(Node& n);
+  bool JumpLeavesAMajorityOfClocksRight(uint32_t target) const;
   bool ClockGuardHolds(Node& n, bool* handed_over);
   bool ProposeCron(Node& n, const cron::pb::Command& c);
   void ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool traced);

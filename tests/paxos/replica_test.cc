@@ -305,27 +305,43 @@ TEST(Replica, TheLeaderMeasuresItsWallClockAgainstTheMajority) {
   const uint32_t leader = c.Leader();
   ASSERT_NE(leader, 0u);
   const uint32_t other = leader % 3 + 1;
-  EXPECT_FALSE(c.r(other).ClockEstimate(c.NowOf(other)).has_value());  // only a leader
-  std::optional<OffsetEstimate> e = c.r(leader).ClockEstimate(c.NowOf(leader));
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->sources, 3u);
-  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kAgrees);
+  EXPECT_EQ(c.r(other).JudgeOwnClock(c.NowOf(other)).heard, 0u);  // only a leader
+  ClockJudgement j = c.r(leader).JudgeOwnClock(c.NowOf(leader));
+  EXPECT_EQ(j.heard, 3u);
+  EXPECT_EQ(j.agreeing, 3u);
+  EXPECT_EQ(j.verdict, ClockVerdict::kAgrees);
   // The leader's wall clock jumps 5 minutes ahead: the others now read 5 minutes behind it.
   c.set_wall_offset(leader, 300'000'000);
   // At once, before any new reading: the jump shows against the monotonic clock.
-  e = c.r(leader).ClockEstimate(c.NowOf(leader));
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kOff);
+  EXPECT_EQ(c.r(leader).JudgeOwnClock(c.NowOf(leader)).verdict, ClockVerdict::kOff);
   c.Advance(500'000);
-  e = c.r(leader).ClockEstimate(c.NowOf(leader));
-  ASSERT_TRUE(e.has_value());
-  EXPECT_EQ(e->sources, 2u);
-  EXPECT_LE(e->interval.hi_us, -300'000'000 + 520'000);  // widened by half the 1 s tolerance
-  EXPECT_GE(e->interval.lo_us, -300'000'000 - 520'000);
-  EXPECT_EQ(JudgeClock(e, 2, 500'000), ClockVerdict::kOff);
+  j = c.r(leader).JudgeOwnClock(c.NowOf(leader));
+  ASSERT_TRUE(j.majority.has_value());
+  EXPECT_EQ(j.majority->sources, 2u);
+  EXPECT_LE(j.majority->interval.hi_us, -300'000'000 + 520'000);  // widened by half of 1 s
+  EXPECT_GE(j.majority->interval.lo_us, -300'000'000 - 520'000);
+  EXPECT_EQ(j.agreeing, 1u);
+  EXPECT_EQ(j.verdict, ClockVerdict::kOff);
   const NodeId peer = c.r(leader).ClockAgreeingPeer(c.NowOf(leader));
   EXPECT_NE(peer.value, 0u);
   EXPECT_NE(peer.value, leader);
+}
+
+// A heartbeat's replies that arrive after the leader's own wall clock jumped are read against the
+// clock as it is now: they must not look like agreement with the jumped clock.
+TEST(Replica, RepliesStraddlingTheLeadersClockJumpDoNotAgreeWithIt) {
+  Cluster c(3);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  ASSERT_NE(leader, 0u);
+  ASSERT_EQ(c.r(leader).JudgeOwnClock(c.NowOf(leader)).verdict, ClockVerdict::kAgrees);
+  c.TickWithoutDelivery(60'000);  // a heartbeat round leaves, read at the old wall time
+  c.set_wall_offset(leader, 300'000'000);
+  c.Settle();  // its replies come back after the jump
+  const ClockJudgement j = c.r(leader).JudgeOwnClock(c.NowOf(leader));
+  EXPECT_EQ(j.heard, 3u);
+  EXPECT_EQ(j.agreeing, 1u);
+  EXPECT_EQ(j.verdict, ClockVerdict::kOff);
 }
 
 }  // namespace

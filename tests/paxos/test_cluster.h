@@ -104,6 +104,15 @@ class Cluster {
       Pump(m.to.value);
     }
   }
+  // Moves time forward and ticks every live replica once, leaving what they send on the wire.
+  void TickWithoutDelivery(int64_t us) {
+    now_us_ += us;
+    for (size_t i = 1; i < replicas_.size(); ++i) {
+      if (!replicas_[i]) continue;
+      replicas_[i]->Tick(NowOf(static_cast<uint32_t>(i)));
+      Pump(static_cast<uint32_t>(i));
+    }
+  }
   // Moves time forward in steps, ticking every live replica and delivering everything.
   void Advance(int64_t us, int64_t step_us = 10'000) {
     for (int64_t done = 0; done < us; done += step_us) {
