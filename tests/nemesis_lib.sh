@@ -12,7 +12,7 @@
 # rules, processes, the directory) is removed by nm_cleanup, which the test traps on EXIT.
 
 export PATH=$PATH:/usr/sbin
-nm_tag=pxn$$                 # prefix of every namespace name: this test's and no other's
+nm_tag=pxn$$-                # prefix of every namespace name: this test's (its pid) and no other's
 nm_subnet=10.213.0
 nm_client_addr=$nm_subnet.100
 nm_libfaketime=${NEMESIS_LIBFAKETIME:-/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1}
@@ -87,15 +87,36 @@ table inet nemesis {
 NFT
   done
   # Routes, checked without a packet: the client and every node reach the subnet through their
-  # own veth; the root namespace has no interface of ours.
+  # own veth (the root namespace gets no interface: each pair is made inside the bridge's).
   for k in $(seq 1 "$n") c; do
     local route
     route=$(ip netns exec "${nm_tag}$k" ip route get "$nm_subnet.1")
     [[ $route == *"dev eth0"* || ($k == 1 && $route == *"dev lo"*) ]] ||
       { nm_say "namespace $k routes $nm_subnet.1 oddly: $route"; return 1; }
   done
-  if ip -o link show | grep -q "${nm_tag}"; then nm_say "an interface of ours is in the root namespace"; return 1; fi
   return 0
+}
+
+# nm_sweep: deletes the namespaces an earlier run of this harness left behind when it was killed
+# without its trap (SIGKILL, a ctest timeout): only names of ours (pxnPID...) whose PID is gone.
+# Daemons of such a run are killed too: by the pids in its directory, each only if its command
+# line names that directory.
+nm_sweep() {
+  local ns pid d f
+  for d in /tmp/paxcron-nemesis_*; do
+    [[ -f $d/owner ]] && ! kill -0 "$(cat "$d/owner")" 2>/dev/null || continue
+    for f in "$d"/node*.pid; do
+      pid=$(cat "$f" 2>/dev/null) || continue
+      tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$d/" && kill -9 "$pid" 2>/dev/null
+    done
+    rm -f "$d/owner"
+  done
+  [[ $(id -u) -eq 0 ]] && command -v ip >/dev/null || return 0
+  for ns in $(ip netns list 2>/dev/null | grep -o '^pxn[0-9]*-[a-z0-9]*' || true); do
+    pid=${ns#pxn}
+    pid=${pid%%-*}
+    if ! kill -0 "$pid" 2>/dev/null; then ip netns del "$ns" 2>/dev/null || true; fi
+  done
 }
 
 # nm_init N: a fresh directory, the namespaces (or loopback), a secret and N node configs.
@@ -103,7 +124,9 @@ NFT
 nm_init() {
   local n=$1 k
   nm_nodes=$n
+  nm_sweep
   nm_dir=$(mktemp -d "/tmp/paxcron-$test_name.XXXXXX")
+  echo $$ >"$nm_dir/owner"
   if [[ ${NEMESIS_LOOPBACK:-0} != 1 ]] && nm_make_netns "$n"; then
     nm_netns=1
     for ((k = 1; k <= n; k++)); do nm_addr[$k]=$nm_subnet.$k; nm_port[$k]=7000; nm_http[$k]=8000; done

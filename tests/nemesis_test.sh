@@ -68,8 +68,9 @@ if [[ -z $one ]]; then
 fi
 
 source "$here/nemesis_lib.sh"
-nm_tag=pxn$$
+nm_tag=pxn$$-
 trap nm_cleanup EXIT
+trap 'exit 143' INT TERM  # through the EXIT trap: nothing of ours is left behind
 scenario=$one
 test_name=nemesis_$scenario
 # Durations (seconds): quiet time before each fault, the fault, rounds of each fault.
