@@ -25,10 +25,17 @@ else
     files+=("$tmp/long.jsonl")
   fi
 fi
-# The raw results beside the document, so that it can be rendered again (--from).
-cat "${files[@]}" >docs/nemesis_results.jsonl.new && mv docs/nemesis_results.jsonl.new docs/nemesis_results.jsonl
-files=(docs/nemesis_results.jsonl)
 commit=$(git rev-parse --short HEAD)
+# The raw results beside the document, so that it can be rendered again (--from); rows measured
+# now are stamped with this commit.
+python3 -c 'import json, sys
+for f in sys.argv[2:]:
+    for l in open(f):
+        if l.strip():
+            r = json.loads(l); r.setdefault("commit", sys.argv[1]); print(json.dumps(r))' \
+  "$commit" "${files[@]}" >docs/nemesis_results.jsonl.new
+mv docs/nemesis_results.jsonl.new docs/nemesis_results.jsonl
+files=(docs/nemesis_results.jsonl)
 python3 - "$out" "$commit" "${files[@]}" <<'PY'
 import json, sys, datetime, os
 out, commit, files = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -52,7 +59,8 @@ modes = sorted({r.get('mode', '?') for r in rows})
 text = open(out).read() if os.path.exists(out) else ''
 begin, end = '<!-- nemesis-table-begin -->', '<!-- nemesis-table-end -->'
 block = '\n'.join([begin,
-    f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit}, "
+    f"Rendered {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; measured at commit "
+    f"{', '.join(sorted({r.get('commit', commit) for r in rows}))}, "
     f"{os.cpu_count()} CPUs, nodes in {' and '.join(modes)} mode "
     f"(`scripts/nemesis_report.sh`):", '', *table, '', end])
 if begin in text and end in text:

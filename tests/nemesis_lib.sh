@@ -107,7 +107,7 @@ nm_sweep() {
     [[ -f $d/owner ]] && ! kill -0 "$(cat "$d/owner")" 2>/dev/null || continue
     for f in "$d"/node*.pid; do
       pid=$(cat "$f" 2>/dev/null) || continue
-      tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$d/" && kill -9 "$pid" 2>/dev/null
+      tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$d/" && kill -9 "$pid" 2>/dev/null
     done
     rm -f "$d/owner"
   done

@@ -68,7 +68,6 @@ if [[ -z $one ]]; then
 fi
 
 source "$here/nemesis_lib.sh"
-nm_tag=pxn$$-
 trap nm_cleanup EXIT
 trap 'exit 143' INT TERM  # through the EXIT trap: nothing of ours is left behind
 scenario=$one
@@ -88,7 +87,7 @@ begin() {
   nm_init "$nodes"
   local k
   for ((k = 1; k <= nodes; k++)); do
-    local w="wrap_$k[@]"
+    local w="wrap_${k}[@]"
     nm_start "$k" "${!w}"
   done
   nm_wait_leader 20 >/dev/null || nm_fail "no leader 20 s after start"
@@ -266,7 +265,7 @@ kill_restart() {
   nm_fault_begin "$4" "$k" "$l"
   nm_kill9 "$k"
   sleep "$down_s"
-  local w="wrap_$k[@]"
+  local w="wrap_${k}[@]"
   nm_start "$k" "${!w}"
   nm_fault_end
 }
