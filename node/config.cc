@@ -86,6 +86,7 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.election_timeout_max_ms() == 0) c.set_election_timeout_max_ms(600);
   if (c.lease_ms() == 0) c.set_lease_ms(1000);
   if (c.drift_bound_ppm() == 0) c.set_drift_bound_ppm(10'000);
+  if (c.clock_tolerance_ms() == 0) c.set_clock_tolerance_ms(1000);
   if (c.snapshot_every_slots() == 0) c.set_snapshot_every_slots(1000);
   if (c.snapshot_keep_slots() == 0) c.set_snapshot_keep_slots(250);
   if (!c.has_snapshot_min_log_percent()) c.set_snapshot_min_log_percent(100);
@@ -100,6 +101,10 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   }
   if (c.fault_launch_delay_ms() > 10'000) {
     return bad(fmt::format("fault_launch_delay_ms: {} is over 10000", c.fault_launch_delay_ms()));
+  }
+  if (c.fault_wall_offset_ms() > 86'400'000 || c.fault_wall_offset_ms() < -86'400'000) {
+    return bad(
+        fmt::format("fault_wall_offset_ms: {} is more than a day", c.fault_wall_offset_ms()));
   }
   if (c.fault_report_delay_ms() > 10'000) {
     return bad(fmt::format("fault_report_delay_ms: {} is over 10000", c.fault_report_delay_ms()));
@@ -141,6 +146,9 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.drift_bound_ppm() >= 100'000) {
     return bad(fmt::format("drift_bound_ppm: {} is 10% or more", c.drift_bound_ppm()));
   }
+  if (c.clock_tolerance_ms() > 3'600'000) {
+    return bad(fmt::format("clock_tolerance_ms: {} is over an hour", c.clock_tolerance_ms()));
+  }
   if (c.snapshot_keep_slots() > c.snapshot_every_slots()) {
     return bad("snapshot_keep_slots: more than snapshot_every_slots");
   }
@@ -159,6 +167,7 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   s.paxos.election_timeout_max_us = int64_t{c.election_timeout_max_ms()} * 1000;
   s.paxos.lease_duration_us = int64_t{c.lease_ms()} * 1000;
   s.paxos.drift_bound_ppm = c.drift_bound_ppm();
+  s.paxos.clock_tolerance_us = int64_t{c.clock_tolerance_ms()} * 1000;
   s.config = std::move(c);
   return s;
 }

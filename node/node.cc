@@ -66,7 +66,8 @@ paxos::Now Node::Now() const {
 int64_t Node::WallUs() const {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
+  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000 +
+         settings_.config.fault_wall_offset_ms() * 1000;
 }
 
 void Node::Log(std::string_view event, std::string_view fields) {
@@ -511,8 +512,44 @@ void Node::OnCronTick(uv_timer_t* timer) {
 
 // ---- The cron leader -------------------------------------------------------------------------
 
+// The clock-integrity guard (paxos/clock_guard.h): the cron leader acts on its wall clock only
+// while a majority's readings (heartbeat replies) agree with it within clock_tolerance_ms. One
+// that a majority certainly puts beyond it would fire runs early or late: it stops launching,
+// says why once per episode, counts it, and hands over to a member the majority agrees with
+// (retried at each tick until it happens). One with too few fresh readings (just elected) waits
+// a heartbeat for them. True while the guard holds this node back.
+bool Node::ClockGuardHolds() {
+  const paxos::Now now = Now();
+  const paxos::ClockJudgement j = replica_->JudgeOwnClock(now);
+  if (j.verdict == paxos::ClockVerdict::kAgrees) {
+    if (clock_guard_tripped_) Log("clock_guard_clear", fmt::format("agreeing={}", j.agreeing));
+    clock_guard_tripped_ = false;
+    return false;
+  }
+  if (j.verdict == paxos::ClockVerdict::kOff && replica_->role() == paxos::Role::kLeader) {
+    const paxos::NodeId to = replica_->ClockAgreeingPeer(now);
+    if (!clock_guard_tripped_) {
+      clock_guard_tripped_ = true;
+      ++metrics_.clock_guard_trips;
+      // The others' offset from our clock, as most of them agree: negative when ours is ahead.
+      Log("clock_guard",
+          fmt::format("verdict=off offset_ms={}..{} agreeing={} heard={} tolerance_ms={} to={}",
+                      j.majority->interval.lo_us / 1000, j.majority->interval.hi_us / 1000,
+                      j.agreeing, j.heard, settings_.config.clock_tolerance_ms(), to.value));
+    }
+    if (to.value != 0 && replica_->HandOver(to, now).ok()) {
+      Log("handover", fmt::format("to={} reason=clock", to.value));
+      Pump();
+    }
+  }
+  return true;
+}
+
 void Node::CronStep() {
-  const bool holds = replica_->HoldsLease(Now().mono_us);
+  const bool leads = replica_->HoldsLease(Now().mono_us);
+  clock_guard_holding_ = leads && ClockGuardHolds();
+  // (Read again: a hand-over by the guard has just given the lease up.)
+  const bool holds = leads && !clock_guard_holding_ && replica_->HoldsLease(Now().mono_us);
   const bool new_lease =
       holds && leader_->active() && leader_->epoch() != replica_->Lease().epoch.value;
   if (new_lease) leader_->Stop();  // a new lease since the last tick: start over under its epoch
@@ -867,6 +904,7 @@ void Node::PublishHttp() {
   MetricsInput m;
   m.node = settings_.config.id();
   m.leader = IsLeader();
+  m.clock_guard_holding = clock_guard_holding_;
   m.applied_slot = applied_;
   m.snapshot_slot = store_->snapshot_slot();
   m.jobs = sm_->job_count();

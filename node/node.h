@@ -90,6 +90,7 @@ class Node final : public transport::TransportHandler {
   void MaybeSnapshot();
   bool HandleSnapshotIo(paxos::Ready& ready);
   void CronStep();
+  bool ClockGuardHolds();
   void TrackRole();
   void ArmWakeup(int64_t mono_us);
   static void OnWakeup(uv_timer_t* timer);
@@ -153,7 +154,9 @@ class Node final : public transport::TransportHandler {
   int64_t wakeup_at_us_ = -1;
   bool started_ = false;
   bool stopping_ = false;
-  bool handing_over_ = false;  // handed over on SIGTERM; lingering as a follower (Shutdown)
+  bool clock_guard_tripped_ = false;  // said once per episode of an off clock
+  bool clock_guard_holding_ = false;  // the guard kept the leader back at the last cron step
+  bool handing_over_ = false;         // handed over on SIGTERM; lingering as a follower (Shutdown)
   int64_t handover_started_us_ = 0;
   paxos::Ballot handover_ballot_;
   uint64_t max_accepted_slot_ = 0;  // the highest slot this node ever accepted a value for

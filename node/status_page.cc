@@ -74,6 +74,12 @@ std::string RenderMetrics(const MetricsInput& in) {
   Counter(out, "paxcron_launches_total", "launcher calls made by this node", m.launches);
   Counter(out, "paxcron_launches_skipped_no_lease_total",
           "launches not made because the lease had lapsed at the last check", m.launches_refused);
+  Counter(out, "paxcron_clock_guard_trips_total",
+          "times this leader found its wall clock off the majority's and stood aside",
+          m.clock_guard_trips);
+  Gauge(out, "paxcron_clock_guard_holding",
+        "1 while the clock guard keeps this leader from launching (off, or too few readings)",
+        in.clock_guard_holding ? 1 : 0);
   Counter(out, "paxcron_lookups_total", "launches looked up by run name", m.lookups);
   Counter(out, "paxcron_slurm_duplicate_runs_total",
           "run names Slurm listed more than once (never expected)", m.slurm_duplicates);

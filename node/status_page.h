@@ -23,7 +23,8 @@ struct NodeCounters {
   uint64_t elections_won = 0;
   uint64_t lease_starts = 0;
   uint64_t launches = 0;
-  uint64_t launches_refused = 0;  // not made: the lease had lapsed at the last check
+  uint64_t launches_refused = 0;   // not made: the lease had lapsed at the last check
+  uint64_t clock_guard_trips = 0;  // times the leader found its wall clock off the majority's
   uint64_t lookups = 0;
   uint64_t slurm_duplicates = 0;  // run names Slurm listed twice (never expected)
   uint64_t runs_finished = 0;
@@ -42,6 +43,7 @@ struct NodeCounters {
 struct MetricsInput {
   uint32_t node = 0;
   bool leader = false;
+  bool clock_guard_holding = false;  // the guard keeps this leader from launching now
   uint64_t applied_slot = 0, snapshot_slot = 0, jobs = 0, lease_epoch = 0;
   NodeCounters counters;
   transport::TransportStats transport;
