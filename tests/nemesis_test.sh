@@ -341,8 +341,10 @@ scenario_clock_skew() {
     "paxcron_clock_guard_trips_total: ${trips:-absent}; guard in this build: $(has_guard && echo yes || echo no)"
   if has_guard; then
     [[ $logged == true ]] || nm_fail "the daemon has the clock guard but no clock_guard line was logged"
+    [[ ${trips:-0} =~ ^[0-9.]+$ ]] && python3 -c "import sys; sys.exit(float(sys.argv[1]) <= 0)" \
+      "${trips:-0}" || nm_fail "the daemon has the clock guard but paxcron_clock_guard_trips_total is ${trips:-absent}"
   fi
-  finish "{\"clock_guard_logged\": $logged, \"skewed_led\": $led, \"skew_via\": \"$via\"}"
+  finish "{\"clock_guard_logged\": $logged, \"clock_guard_trips\": \"${trips:-absent}\", \"skewed_led\": $led, \"skew_via\": \"$via\"}"
 }
 
 scenario_monotonic() {
