@@ -16,6 +16,9 @@ packages+=(python3 chromium)
 # The slurm tests' single-node Slurm (scripts/slurm_up.sh; tests/slurm_*_test.sh).
 # tests/slurm_netns_ambiguous_test.sh: network namespaces, veth pairs and nft rules in them.
 packages+=(slurmctld slurmd slurm-client munge iproute2 nftables)
+# The nemesis tests (tests/nemesis_test.sh): network namespaces and nft rules (above), a wall
+# clock skewed with libfaketime, a monotonic offset with `unshare --time` (util-linux).
+packages+=(faketime libfaketime util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
