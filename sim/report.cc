@@ -44,6 +44,7 @@ std::string FormatResultLine(const RunResult& r) {
 std::string ReplayCommand(const SimOptions& o, uint64_t seed) {
   std::string cmd = fmt::format("paxcron sim --seed {} --nodes {} --duration {} --faults {}", seed,
                                 o.nodes, FormatDuration(o.duration_us), o.faults_text);
+  if (o.mode == paxos::Mode::kFast) cmd += " --mode fast";
   if (!o.bug_name.empty()) cmd += " --inject-bug " + o.bug_name;
   if (o.intensity != 2) cmd += fmt::format(" --intensity {}", o.intensity);
   if (o.snapshot_every_slots != SimOptions{}.snapshot_every_slots) {
