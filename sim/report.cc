@@ -35,6 +35,11 @@ std::string FormatResultLine(const RunResult& r) {
                             s.late_checked_majority, static_cast<double>(s.late_max_full_us) / 1e6,
                             static_cast<double>(s.late_max_majority_us) / 1e6)
               : "") +
+         (s.fast_windows > 0
+              ? fmt::format(" fast_windows={} collisions={} recoveries={} "
+                            "fallbacks={}",
+                            s.fast_windows, s.fast_collisions, s.fast_recoveries, s.fast_fallbacks)
+              : "") +
          (s.clock_guard_trips > 0 || s.early_max_us > 0
               ? fmt::format(" clock_guard={} early_max={:.3f}s", s.clock_guard_trips,
                             static_cast<double>(s.early_max_us) / 1e6)
