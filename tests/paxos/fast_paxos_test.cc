@@ -94,6 +94,19 @@ uint32_t OtherThan(uint32_t leader, uint32_t skip) {
   return 0;
 }
 
+// Races two followers for one slot: three acceptors hear `first` first, two hear `second` first.
+void Collide(Cluster& c, uint32_t a, uint32_t b, const std::string& first,
+             const std::string& second) {
+  ASSERT_TRUE(c.ProposeQuiet(a, first).ok());
+  ASSERT_TRUE(c.ProposeQuiet(b, second).ok());
+  std::set<uint32_t> b_first;
+  for (uint32_t i = 1; i <= 5 && b_first.size() < 2; ++i) {
+    if (i != a) b_first.insert(i);
+  }
+  c.Prioritize(b, b_first);
+  c.Settle();
+}
+
 TEST(FastMode, FollowersProposeStraightToTheAcceptorsAndEveryReplicaAgrees) {
   Cluster c(5, Bugs{}, Mode::kFast);
   c.Advance(1'000'000);
@@ -118,14 +131,8 @@ TEST(FastMode, ACollisionIsRecoveredAndNeitherCommandIsLostOrRepeated) {
   const uint32_t leader = c.Leader();
   const uint32_t a = OtherThan(leader, 0);
   const uint32_t b = OtherThan(leader, a);
-  ASSERT_TRUE(c.ProposeQuiet(a, "A").ok());
-  ASSERT_TRUE(c.ProposeQuiet(b, "B").ok());
   // Three acceptors hear A first, two hear B first: neither can reach a fast quorum of 4.
-  std::set<uint32_t> b_first;
-  for (uint32_t i = 1; i <= 5 && b_first.size() < 2; ++i) {
-    if (i != a) b_first.insert(i);
-  }
-  c.Prioritize(b, b_first);
+  Collide(c, a, b, "A", "B");
   c.Advance(1'000'000);
   EXPECT_GE(c.fast_events(FastEvent::Kind::kCollision), 1);
   EXPECT_GE(c.fast_events(FastEvent::Kind::kRecovery), 1);
@@ -134,6 +141,72 @@ TEST(FastMode, ACollisionIsRecoveredAndNeitherCommandIsLostOrRepeated) {
   std::sort(applied.begin(), applied.end());
   EXPECT_EQ(applied, (std::vector<std::string>{"A", "B"}));
   for (uint32_t i = 1; i <= 5; ++i) EXPECT_EQ(c.applied(i), c.applied(leader)) << "node " << i;
+}
+
+TEST(FastMode, SustainedCollisionsFallBackToClassicRoundsAndLoseNothing) {
+  Cluster c(5, Bugs{}, Mode::kFast);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  const uint32_t a = OtherThan(leader, 0);
+  const uint32_t b = OtherThan(leader, a);
+  for (int i = 0; i < 3; ++i) {
+    Collide(c, a, b, "a" + std::to_string(i), "b" + std::to_string(i));
+  }
+  EXPECT_GE(c.fast_events(FastEvent::Kind::kCollision), 3);
+  EXPECT_EQ(c.fast_events(FastEvent::Kind::kFallback), 1);
+  // During the fallback a follower's command still gets in (classic, through the leader).
+  ASSERT_TRUE(c.Propose(a, "during").ok());
+  c.Advance(2'000'000);
+  std::vector<std::string> applied = c.applied(leader);
+  std::erase(applied, "noop");
+  std::sort(applied.begin(), applied.end());
+  EXPECT_EQ(applied, (std::vector<std::string>{"a0", "a1", "a2", "b0", "b1", "b2", "during"}));
+  for (uint32_t i = 1; i <= 5; ++i) EXPECT_EQ(c.applied(i), c.applied(leader)) << "node " << i;
+}
+
+TEST(FastMode, AProposalThatReachedTooFewAcceptorsIsRecoveredAfterATimeout) {
+  Cluster c(5, Bugs{}, Mode::kFast);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  const uint32_t a = OtherThan(leader, 0);
+  // Only `a` itself and one other acceptor hear the proposal: no fast quorum, no collision.
+  for (uint32_t i = 1; i <= 5; ++i) {
+    if (i != a && i != leader) c.Cut(a, i);
+  }
+  ASSERT_TRUE(c.Propose(a, "partial").ok());
+  c.HealAll();
+  EXPECT_EQ(c.fast_events(FastEvent::Kind::kRecovery), 0);
+  c.Advance(1'000'000);
+  EXPECT_GE(c.fast_events(FastEvent::Kind::kRecovery), 1);
+  std::vector<std::string> applied = c.applied(leader);
+  std::erase(applied, "noop");
+  EXPECT_EQ(applied, (std::vector<std::string>{"partial"}));
+}
+
+// Compaction, snapshot transfer and the lease keep working when followers propose fast.
+TEST(FastMode, ALaggingReplicaFetchesASnapshotOfFastSlotsAndTheLeaderKeepsItsLease) {
+  Cluster c(5, Bugs{}, Mode::kFast);
+  c.Advance(1'000'000);
+  const uint32_t leader = c.Leader();
+  const uint32_t lagging = OtherThan(leader, 0);
+  const uint32_t proposer = OtherThan(leader, lagging);
+  c.Isolate(lagging);
+  for (int i = 0; i < 150; ++i) ASSERT_TRUE(c.Propose(proposer, "f" + std::to_string(i)).ok());
+  c.Advance(300'000);
+  EXPECT_TRUE(c.r(leader).HoldsLease(c.NowOf().mono_us));
+  for (uint32_t i = 1; i <= 5; ++i) {
+    if (i == lagging) continue;
+    ASSERT_TRUE(c.Snapshot(i, 10).ok()) << "node " << i;
+  }
+  c.HealAll();
+  c.Advance(3'000'000);
+  EXPECT_EQ(c.installed_snapshots(), 1);
+  EXPECT_EQ(c.applied(lagging), c.applied(leader));
+  std::vector<std::string> applied = c.applied(leader);
+  std::erase(applied, "noop");
+  EXPECT_EQ(applied.size(), 150u);
+  EXPECT_EQ(c.Leader(), leader);
+  EXPECT_TRUE(c.r(leader).HoldsLease(c.NowOf().mono_us));
 }
 
 // Lamport 2006, sections 1 and 3.4.3: a fast round learns in two message delays (proposer ->
