@@ -87,6 +87,16 @@ TEST(FastPick, WithoutO4AnyVotedValueMayBeChosenAndNoVoteMeansFree) {
   EXPECT_EQ(PickValue({}, 3, 5, Bugs{}).entry, nullptr);
 }
 
+// The commands the leader applied (no-ops left out), sorted; every replica must have applied the
+// same log.
+std::vector<std::string> SortedCommandsAllAgreeOn(const Cluster& c, uint32_t leader) {
+  for (uint32_t i = 1; i <= 5; ++i) EXPECT_EQ(c.applied(i), c.applied(leader)) << "node " << i;
+  std::vector<std::string> applied = c.applied(leader);
+  std::erase(applied, "noop");
+  std::sort(applied.begin(), applied.end());
+  return applied;
+}
+
 uint32_t OtherThan(uint32_t leader, uint32_t skip) {
   for (uint32_t i = 1; i <= 5; ++i) {
     if (i != leader && i != skip) return i;
@@ -136,11 +146,7 @@ TEST(FastMode, ACollisionIsRecoveredAndNeitherCommandIsLostOrRepeated) {
   c.Advance(1'000'000);
   EXPECT_GE(c.fast_events(FastEvent::Kind::kCollision), 1);
   EXPECT_GE(c.fast_events(FastEvent::Kind::kRecovery), 1);
-  std::vector<std::string> applied = c.applied(leader);
-  std::erase(applied, "noop");
-  std::sort(applied.begin(), applied.end());
-  EXPECT_EQ(applied, (std::vector<std::string>{"A", "B"}));
-  for (uint32_t i = 1; i <= 5; ++i) EXPECT_EQ(c.applied(i), c.applied(leader)) << "node " << i;
+  EXPECT_EQ(SortedCommandsAllAgreeOn(c, leader), (std::vector<std::string>{"A", "B"}));
 }
 
 TEST(FastMode, SustainedCollisionsFallBackToClassicRoundsAndLoseNothing) {
@@ -157,11 +163,8 @@ TEST(FastMode, SustainedCollisionsFallBackToClassicRoundsAndLoseNothing) {
   // During the fallback a follower's command still gets in (classic, through the leader).
   ASSERT_TRUE(c.Propose(a, "during").ok());
   c.Advance(2'000'000);
-  std::vector<std::string> applied = c.applied(leader);
-  std::erase(applied, "noop");
-  std::sort(applied.begin(), applied.end());
-  EXPECT_EQ(applied, (std::vector<std::string>{"a0", "a1", "a2", "b0", "b1", "b2", "during"}));
-  for (uint32_t i = 1; i <= 5; ++i) EXPECT_EQ(c.applied(i), c.applied(leader)) << "node " << i;
+  EXPECT_EQ(SortedCommandsAllAgreeOn(c, leader),
+            (std::vector<std::string>{"a0", "a1", "a2", "b0", "b1", "b2", "during"}));
 }
 
 TEST(FastMode, AProposalThatReachedTooFewAcceptorsIsRecoveredAfterATimeout) {
