@@ -118,6 +118,12 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
       Result<uint64_t> n = number(1, 256);
       if (!n.ok()) return n.status();
       out.threads = static_cast<uint32_t>(n.value());
+    } else if (flag == "--mode") {
+      Result<std::string> v = value();
+      if (!v.ok()) return v.status();
+      Result<paxos::Mode> m = sim::ParseMode(v.value());
+      if (!m.ok()) return m.status();
+      out.options.mode = m.value();
     } else if (flag == "--intensity") {
       Result<uint64_t> n = number(1, 3);
       if (!n.ok()) return n.status();
@@ -164,6 +170,10 @@ Result<SimArgs> ParseSimArgs(const std::vector<std::string>& args) {
         "--explain explains one run: use it with --seed N (a sweep prints each failing seed's "
         "replay command)");
   }
+  if (sim::IsFastBug(out.options.bugs) && out.options.mode != paxos::Mode::kFast) {
+    return Status::Error(fmt::format("--inject-bug {} is a Fast Paxos bug: use it with --mode fast",
+                                     out.options.bug_name));
+  }
   return out;
 }
 
@@ -173,7 +183,7 @@ void PrintSimHelp() {
   std::printf(
       "usage: paxcron sim [--seed N | --seeds A-B] [--nodes 3|5|7] [--duration 10m]\n"
       "                   [--faults LIST] [--trace FILE] [--html FILE] [--explain]\n"
-      "                   [--inject-bug NAME] [--threads N]\n"
+      "                   [--inject-bug NAME] [--threads N] [--mode multi|fast]\n"
       "                   [--intensity 1|2|3] [--proposals N] [--jobs N]\n"
       "                   [--scheduler named|fenced|plain] [--snapshot-every N]\n"
       "                   [--history JOB] [--history-max N]\n"
@@ -215,7 +225,10 @@ void PrintSimHelp() {
       "retry-without-lookup,\n"
       "                     launch-before-commit, stale-leader-launch, name-without-time,\n"
       "                     no-reconcile, missed-all-skips, coarse-poll, local-clock-apply,\n"
-      "                     no-clock-guard (with --faults ...,clock-jump)\n"
+      "                     no-clock-guard (with --faults ...,clock-jump). Fast Paxos (with\n"
+      "                     --mode fast): fast-quorum-too-small, recovery-picks-any\n"
+      "  --mode MODE        multi (Multi-Paxos, default) or fast (Fast Paxos: proposers send\n"
+      "                     straight to the acceptors in fast rounds; paxos/replica_fast.cc)\n"
       "  --threads N        seeds run in parallel on N threads (default: all cores)\n"
       "  --intensity N      how often faults strike: 1 gentle, 2 default, 3 harsh\n"
       "  --proposals N      client commands per simulated second without --jobs (default 100)\n"

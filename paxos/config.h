@@ -16,10 +16,18 @@ struct Bugs {
   bool lease_no_drift_margin = false;  // the holder does not shrink its lease by the drift bound
   bool no_lease_wait = false;          // acceptors promise to a new leader while a lease runs
   bool small_quorum = false;           // quorums of n/2 instead of a majority
+  // Fast Paxos (mode kFast).
+  bool fast_quorum_too_small = false;  // a majority is taken for a fast quorum
+  bool recovery_picks_any = false;     // recovery ignores the value-picking rule (fast_pick.h)
   // (ack-before-persist lives in the driver: it sends replies before persisting.)
 };
 
+// Multi-Paxos (the default), or Fast Paxos (replica_fast.cc). A setting of the whole cluster:
+// every member must run the same mode.
+enum class Mode { kMulti, kFast };
+
 struct Config {
+  Mode mode = Mode::kMulti;
   NodeId self;
   std::vector<NodeId> members;  // every voting member, self included; sorted, unique
 
@@ -47,6 +55,24 @@ struct Config {
 // Majority quorum: any two intersect (Paxos Made Simple, 2.2). The small_quorum bug breaks it.
 inline uint32_t QuorumSize(uint32_t members, const Bugs& bugs) {
   return bugs.small_quorum ? members / 2 : members / 2 + 1;
+}
+
+// Fast quorum: the smallest q_f with 2 * q_f + q_c > 2 * n for classic quorums q_c = n / 2 + 1,
+// so that any two fast quorums and any classic quorum share an acceptor (Lamport, "Fast Paxos",
+// sections 3.1 and 3.4.1, the quorum requirement; PITFALLS: N > 2E + F). Sizes (n: classic, fast):
+//   n = 3: 2, 3    n = 4: 3, 3    n = 5: 3, 4    n = 7: 4, 6
+constexpr uint32_t FastQuorumFor(uint32_t members) {
+  const uint32_t classic = members / 2 + 1;
+  return (2 * members - classic) / 2 + 1;
+}
+static_assert(FastQuorumFor(3) == 3 && FastQuorumFor(4) == 3 && FastQuorumFor(5) == 4 &&
+              FastQuorumFor(7) == 6);
+static_assert(2 * FastQuorumFor(5) + 3 > 2 * 5 && 2 * (FastQuorumFor(5) - 1) + 3 <= 2 * 5);
+
+// The fast_quorum_too_small bug takes a majority instead: two fast quorums and a classic one may
+// then miss each other, and recovery can no longer tell which value a fast round chose.
+inline uint32_t FastQuorumSize(uint32_t members, const Bugs& bugs) {
+  return bugs.fast_quorum_too_small ? members / 2 + 1 : FastQuorumFor(members);
 }
 
 }  // namespace paxcron::paxos

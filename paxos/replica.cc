@@ -25,8 +25,17 @@ const char* RoleName(Role role) {
 bool MayLeaveBeforePersist(const pb::Envelope& message) {
   // A leader's requests; replies (promise, accepted, nack, lease grants) are claims about what
   // this acceptor durably holds and must wait for the fsync.
-  return message.body_case() == pb::Envelope::kAccept ||
-         message.body_case() == pb::Envelope::kHeartbeat;
+  // Fast Paxos adds the leader's "any" and its queries, and a proposer's value: requests too.
+  switch (message.body_case()) {
+    case pb::Envelope::kAccept:
+    case pb::Envelope::kHeartbeat:
+    case pb::Envelope::kAny:
+    case pb::Envelope::kFastPropose:
+    case pb::Envelope::kFastQuery:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void DurableState::Apply(const PersistOp& op) {
@@ -127,6 +136,17 @@ bool Replica::WellFormed(const pb::Envelope& m) const {
              m.snapshot_chunk().offset() <= m.snapshot_chunk().total_bytes() &&
              m.snapshot_chunk().data().size() <=
                  m.snapshot_chunk().total_bytes() - m.snapshot_chunk().offset();
+    case pb::Envelope::kAny:
+      return own_ballot(m.any().ballot()) && m.any().from_slot() > 0 &&
+             m.any().to_slot() >= m.any().from_slot() && slot_ok(m.any().to_slot());
+    case pb::Envelope::kFastPropose:
+      return m.fast_propose().ballot().round() > 0 && slot_ok(m.fast_propose().slot()) &&
+             m.fast_propose().has_entry();
+    case pb::Envelope::kFastAccepted:
+      return slot_ok(m.fast_accepted().slot()) &&
+             (m.fast_accepted().none() || m.fast_accepted().has_entry());
+    case pb::Envelope::kFastQuery:
+      return own_ballot(m.fast_query().ballot()) && slot_ok(m.fast_query().slot());
     case pb::Envelope::BODY_NOT_SET:
       return false;
     default:
@@ -184,6 +204,18 @@ void Replica::Step(const pb::Envelope& m, Now now) {
     case pb::Envelope::kTimeoutNow:
       OnTimeoutNow(from, m.timeout_now(), now);
       break;
+    case pb::Envelope::kAny:
+      if (Fast()) OnAny(from, m.any(), now);
+      break;
+    case pb::Envelope::kFastPropose:
+      if (Fast()) OnFastPropose(m.fast_propose());
+      break;
+    case pb::Envelope::kFastAccepted:
+      if (Fast()) OnFastAccepted(from, m.fast_accepted(), now);
+      break;
+    case pb::Envelope::kFastQuery:
+      if (Fast()) OnFastQuery(from, m.fast_query());
+      break;
     case pb::Envelope::BODY_NOT_SET:
       break;  // nothing to do with an empty frame
   }
@@ -222,6 +254,9 @@ Status Replica::Propose(pb::Command command, Now now) {
   if (leader_hint_.value == 0 || leader_hint_ == config_.self) {
     return Status::Error("no leader known");
   }
+  // Fast Paxos: straight to the acceptors, in a slot of the leader's "any" window; without a
+  // free slot there, the leader orders it (as in Multi-Paxos).
+  if (Fast() && any_ballot_.node == leader_hint_ && ProposeFast(command)) return Status::Ok();
   pb::Envelope e;
   *e.mutable_forward()->mutable_command() = std::move(command);
   Send(leader_hint_, std::move(e));
@@ -278,6 +313,7 @@ void Replica::MarkChosen(Slot slot, EntryRef entry) {
   PAXCRON_ASSERT(s.entry != nullptr);
   last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, s.entry->stamp_us());
   Persist(PersistOp{PersistOp::Kind::kChosen, s.accepted_ballot, slot, s.entry});
+  if (Fast() && role_ == Role::kLeader) SettleFastSlot(slot, s.entry);
   AdvanceCommit();
 }
 
@@ -302,7 +338,12 @@ void Replica::LearnCommitIndex(NodeId from, Slot leader_commit, const Ballot& b,
   const Slot last = std::min(leader_commit, log_.Last());
   for (Slot s = commit_index_.Next(); s <= last; s = s.Next()) {
     const SlotState* state = log_.Find(s);
-    if (state != nullptr && !state->chosen && state->accepted_ballot == b) MarkChosen(s, nullptr);
+    // A fast-round vote may have lost its slot to another value: fast slots are learned through
+    // catch-up. Classic and recovery rounds carry one value per slot, the leader's.
+    if (state != nullptr && !state->chosen && state->accepted_ballot.round == b.round &&
+        state->accepted_ballot.node == b.node && state->accepted_ballot.sub != kSubFast) {
+      MarkChosen(s, nullptr);
+    }
   }
   MaybeRequestCatchup(from, leader_commit, now);
 }
@@ -344,7 +385,11 @@ void Replica::OnCatchupRequest(NodeId from, const pb::CatchupRequest& m) {
 }
 
 void Replica::OnCatchupReply(NodeId from, const pb::CatchupReply& m, Now now) {
-  catchup_sent_us_ = -1;  // answered: the next gap may be asked for at once
+  // Answered: the next gap may be asked for at once. In Fast Paxos followers learn most slots
+  // through catch-up, so a reply that taught nothing (a duplicate, or a stale one) must not start
+  // another request at once: with duplicated replies the requests would multiply without bound.
+  const Slot commit_before = commit_index_;
+  if (!Fast()) catchup_sent_us_ = -1;
   if (m.snapshot_slot() > commit_index_.value) {
     // What we miss is only in the sender's snapshot. One fetch at a time; a leader never
     // fetches (it learns everything through its own ballot).
@@ -359,6 +404,7 @@ void Replica::OnCatchupReply(NodeId from, const pb::CatchupReply& m, Now now) {
       MarkChosen(Slot(v.slot()), std::make_shared<const pb::Entry>(v.entry()));
     }
   }
+  if (Fast() && commit_index_ > commit_before) catchup_sent_us_ = -1;
   MaybeRequestCatchup(from, Slot(m.commit_index()), now);
 }
 
@@ -375,6 +421,7 @@ void Replica::BecomeFollower(NodeId leader, Now now) {
     inflight_.clear();
     pending_.clear();  // commands not yet proposed are dropped; clients retry
     lease_requests_.clear();
+    ResetFastLeader();
     role_ = Role::kFollower;
   }
   leader_hint_ = leader;

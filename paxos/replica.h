@@ -41,6 +41,7 @@
 #include "common/status.h"
 #include "paxos/clock_guard.h"
 #include "paxos/config.h"
+#include "paxos/fast_pick.h"
 #include "paxos/paxos.pb.h"
 #include "paxos/slot_log.h"
 #include "paxos/types.h"
@@ -97,16 +98,28 @@ struct Outgoing {
   std::shared_ptr<const pb::Envelope> envelope;
 };
 
+// Fast Paxos events, for the driver's trace only (replica_fast.cc).
+struct FastEvent {
+  enum class Kind { kOpen, kCollision, kRecovery, kFallback };
+  Kind kind = Kind::kOpen;
+  Slot from;  // kOpen: the window [from, to]; else the slot
+  Slot to;
+  uint32_t reports = 0;     // kCollision, kRecovery: acceptors whose reports formed Q
+  uint32_t candidates = 0;  // distinct values voted in the highest round
+  bool forced = false;      // the value-picking rule forced the value (it may have been chosen)
+};
+
 struct Ready {
   std::vector<PersistOp> persist;
   std::vector<Outgoing> messages;
   std::vector<Committed> committed;
   std::vector<SnapshotRead> snapshot_reads;
   std::vector<pb::SnapshotChunk> snapshot_chunks;  // received, in order, to stage
+  std::vector<FastEvent> fast_events;              // Fast Paxos: for tracing only
   LocalMicros next_wakeup_us = 0;
   bool Empty() const {
     return persist.empty() && messages.empty() && committed.empty() && snapshot_reads.empty() &&
-           snapshot_chunks.empty();
+           snapshot_chunks.empty() && fast_events.empty();
   }
 };
 
@@ -173,6 +186,13 @@ class Replica {
     EntryRef entry;
     std::set<NodeId> acks;
     LocalMicros sent_us = 0;
+    uint32_t sub = kSubClassic;  // Fast Paxos: kSubRecovery for a recovery round
+  };
+  struct FastTally {  // the coordinator's count of one fast slot's reports
+    std::map<NodeId, Vote> votes;
+    std::set<NodeId> none;  // answered a FastQuery: no vote
+    LocalMicros first_us = 0;
+    LocalMicros queried_us = -1;
   };
   struct LeaseRequest {
     LocalMicros sent_us = 0;
@@ -240,13 +260,35 @@ class Replica {
   void OnNack(NodeId from, const pb::Nack& m, Now now);
   void BecomeLeader(Now now);
   void ProposePending(Now now);
-  void ProposeAt(Slot slot, EntryRef entry, Now now);
+  void ProposeAt(Slot slot, EntryRef entry, Now now, uint32_t sub = kSubClassic);
   void OnAccepted(NodeId from, const pb::Accepted& m, Now now);
   void OnHeartbeatReply(NodeId from, const pb::HeartbeatReply& m, Now now);
   void SendHeartbeats(Now now);
   void RetransmitAccepts(Now now);
   void CountLeaseGrant(NodeId from, uint64_t seq, Now now);
   void LeaderTick(Now now);
+
+  // replica_fast.cc: Fast Paxos (config_.mode == Mode::kFast).
+  bool Fast() const { return config_.mode == Mode::kFast; }
+  uint32_t FastQuorum() const;
+  std::optional<Slot> NextFastSlot();
+  void SendFastPropose(Slot slot, EntryRef entry);
+  bool ProposeFast(pb::Command& command);  // moves `command` only when it returns true
+  void ProposePendingFast(Now now);
+  void ResetFastLeader();
+  void NoteFastRange(const Ballot& b, Slot from, Slot to);
+  void OnAny(NodeId from, const pb::Any& m, Now now);
+  void OnFastPropose(const pb::FastPropose& m);
+  void SendFastVote(NodeId coordinator, Slot slot, const SlotState& s);
+  void OnFastQuery(NodeId from, const pb::FastQuery& m);
+  void ExtendFastRange(Now now);
+  void BroadcastAny(Now now);
+  void OnFastAccepted(NodeId from, const pb::FastAccepted& m, Now now);
+  void EvaluateFastSlot(Slot slot, Now now, bool timed_out);
+  void StartRecovery(Slot slot, Now now, bool collision);
+  void FastTick(Now now);
+  void NoteFastValue(Slot slot, EntryRef entry);
+  void SettleFastSlot(Slot slot, const EntryRef& chosen);
 
   Config config_;
   Prng rng_;
@@ -293,6 +335,26 @@ class Replica {
   LeaseView lease_;
   LocalMicros leader_since_us_ = 0;
   bool lease_acquired_in_term_ = false;
+
+  // Fast Paxos. Any replica: the newest window of the leader it promised (acceptor and proposer).
+  Ballot any_ballot_;
+  Slot any_from_;
+  Slot any_to_;
+  std::set<Slot> proposed_slots_;  // slots of the window we proposed in (bounded)
+  // Candidate: every vote reported per slot, for the value-picking rule.
+  std::map<Slot, std::vector<Vote>> recovered_votes_;
+  // Leader (coordinator): its window, reports per fast slot, and the fallback to classic rounds.
+  Slot fast_from_;
+  Slot fast_opened_to_;  // the highest slot ever opened in this ballot
+  std::map<Slot, FastTally> fast_tally_;
+  struct FastValues {  // every value a fast slot was offered, to re-propose the losers
+    std::map<uint64_t, EntryRef> values;  // by EntryHash
+    bool settled = false;                 // the slot is chosen: losers were re-proposed
+    uint64_t chosen_hash = 0;
+  };
+  std::map<Slot, FastValues> fast_values_;
+  std::deque<LocalMicros> collision_times_;  // the newest few
+  uint32_t classic_slots_left_ = 0;          // > 0: in a fallback to classic rounds
 };
 
 }  // namespace paxcron::paxos

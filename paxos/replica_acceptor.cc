@@ -80,9 +80,11 @@ void Replica::OnAccept(NodeId from, const pb::Accept& m, Now now) {
     SendNack(from, m.ballot(), 0, false);
     return;
   }
-  if (b > promised_) {
-    promised_ = b;
-    Persist(PersistOp{PersistOp::Kind::kPromise, b, Slot(), nullptr});
+  // A promise is per leader ballot: its fast and recovery rounds (Fast Paxos) share it.
+  const Ballot leader{b.round, b.node};
+  if (leader > promised_) {
+    promised_ = leader;
+    Persist(PersistOp{PersistOp::Kind::kPromise, leader, Slot(), nullptr});
   }
   if (from != config_.self) {
     if (role_ != Role::kFollower) BecomeFollower(from, now);
@@ -125,6 +127,7 @@ void Replica::OnHeartbeat(NodeId from, const pb::Heartbeat& m, Now now) {
     leader_hint_ = from;
     ResetElectionTimer(now);
   }
+  if (Fast() && m.fast_to() > 0) NoteFastRange(b, Slot(m.fast_from()), Slot(m.fast_to()));
   bool granted = false;
   if (m.lease_duration_us() > 0 && !GrantBlocks(from, now.mono_us)) {
     grant_ = Grant{from, now.mono_us + static_cast<LocalMicros>(m.lease_duration_us())};

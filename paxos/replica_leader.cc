@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "paxos/ballot.h"
+#include "paxos/fast_pick.h"
 #include "paxos/lease.h"
 #include "paxos/replica.h"
 
@@ -25,6 +26,8 @@ void Replica::StartCampaign(Now now) {
   Persist(PersistOp{PersistOp::Kind::kPromise, ballot_, Slot(), nullptr});
   promises_.clear();
   recovered_.clear();
+  recovered_votes_.clear();
+  ResetFastLeader();
   recovered_stamp_us_ = 0;
   prepare_from_ = commit_index_.Next();
   if (!boosting) leader_hint_ = NodeId(0);
@@ -45,6 +48,10 @@ void Replica::OnPromise(NodeId from, const pb::Promise& m, Now now) {
     const Slot slot(v.slot());
     if (slot < prepare_from_) continue;
     recovered_stamp_us_ = std::max<uint64_t>(recovered_stamp_us_, v.entry().stamp_us());
+    if (Fast() && !v.chosen()) {  // every vote counts for the value-picking rule
+      recovered_votes_[slot].push_back(
+          Vote{from, FromProto(v.ballot()), std::make_shared<const pb::Entry>(v.entry())});
+    }
     auto [it, inserted] = recovered_.try_emplace(slot, v);
     if (inserted || it->second.chosen()) continue;
     // Keep a chosen value, else the value accepted in the highest ballot (Paxos Made Simple).
@@ -65,7 +72,10 @@ void Replica::BecomeLeader(Now now) {
   leader_since_us_ = now.mono_us;
   fetch_.reset();                         // a leader learns every slot through its own ballot
   lease_acquired_in_term_ = lease_.held;  // a boosting leader keeps the lease it had
-  if (config_.bugs.no_phase1_recovery) recovered_.clear();  // the bug: forget what was reported
+  if (config_.bugs.no_phase1_recovery) {  // the bug: forget what was reported
+    recovered_.clear();
+    recovered_votes_.clear();
+  }
   last_stamp_us_ = std::max(last_stamp_us_, recovered_stamp_us_);
   Slot last = commit_index_;
   if (!recovered_.empty()) last = std::max(last, recovered_.rbegin()->first);
@@ -76,6 +86,13 @@ void Replica::BecomeLeader(Now now) {
     if (s <= commit_index_ || (own != nullptr && own->chosen)) continue;
     if (it != recovered_.end() && it->second.chosen()) {
       MarkChosen(s, std::make_shared<const pb::Entry>(it->second.entry()));
+    } else if (it != recovered_.end() && Fast()) {
+      // Fast Paxos, section 3.1: the highest round may be a fast one with several values.
+      const PickResult pick =
+          PickValue(recovered_votes_[s], static_cast<uint32_t>(promises_.size()),
+                    static_cast<uint32_t>(config_.members.size()), config_.bugs);
+      PAXCRON_ASSERT(pick.entry != nullptr);
+      ProposeAt(s, pick.entry, now);
     } else if (it != recovered_.end()) {
       ProposeAt(s, std::make_shared<const pb::Entry>(it->second.entry()), now);
     } else {
@@ -87,29 +104,56 @@ void Replica::BecomeLeader(Now now) {
   }
   next_slot_ = last.Next();
   recovered_.clear();
+  recovered_votes_.clear();
+  if (Fast()) {
+    // A no-op stamped with our clock first (Raft's no-op at the start of a term): followers
+    // stamp their fast proposals with the newest cluster time they learned, so they learn ours.
+    last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, static_cast<uint64_t>(now.wall_us));
+    auto noop = std::make_shared<pb::Entry>();
+    noop->set_noop(true);
+    noop->set_stamp_us(last_stamp_us_);
+    last = last.Next();
+    ProposeAt(last, std::move(noop), now);
+    next_slot_ = last.Next();
+    // Phase 1 found every slot above `last` free: those may be opened for fast rounds.
+    fast_from_ = last.Next();
+    fast_opened_to_ = last;
+  }
   // The first heartbeat asks for the lease; it runs from when that heartbeat is sent.
   next_heartbeat_us_ = now.mono_us;
   SendHeartbeats(now);
   ProposePending(now);
+  ExtendFastRange(now);
 }
 
-void Replica::ProposeAt(Slot slot, EntryRef entry, Now now) {
+void Replica::ProposeAt(Slot slot, EntryRef entry, Now now, uint32_t sub) {
   PAXCRON_ASSERT(role_ == Role::kLeader);
   PAXCRON_ASSERT(slot > commit_index_);
+  // Fast Paxos: a classic proposal never lands in a slot opened for the fast round.
+  PAXCRON_ASSERT(sub != kSubClassic || !Fast() || slot < fast_from_ || slot > fast_opened_to_);
+  Ballot b = ballot_;
+  b.sub = sub;
   pb::Envelope e;
   pb::Accept* a = e.mutable_accept();
-  *a->mutable_ballot() = ToProto(ballot_);
+  *a->mutable_ballot() = ToProto(b);
   a->set_slot(slot.value);
   *a->mutable_entry() = *entry;
   a->set_commit_index(commit_index_.value);
-  inflight_[slot] = Inflight{std::move(entry), {}, now.mono_us};
+  inflight_[slot] = Inflight{std::move(entry), {}, now.mono_us, sub};
   Broadcast(std::move(e));
 }
 
 void Replica::ProposePending(Now now) {
   next_slot_ = std::max(next_slot_, commit_index_.Next());  // never below what is known chosen
+  if (Fast() && role_ == Role::kLeader) {
+    ExtendFastRange(now);
+    ProposePendingFast(now);
+    // Classic slots only after every slot ever opened for the fast round.
+    next_slot_ = std::max(next_slot_, fast_opened_to_.Next());
+  }
+  // In fast mode the leader orders commands in classic rounds only during a fallback.
   while (role_ == Role::kLeader && !pending_.empty() &&
-         inflight_.size() < config_.inflight_slots_max) {
+         inflight_.size() < config_.inflight_slots_max && (!Fast() || classic_slots_left_ > 0)) {
     // Cluster time never goes back, whatever the leader's wall clock says (LogCabin ClusterClock).
     last_stamp_us_ = std::max<uint64_t>(last_stamp_us_, static_cast<uint64_t>(now.wall_us));
     auto entry = std::make_shared<pb::Entry>();
@@ -121,13 +165,16 @@ void Replica::ProposePending(Now now) {
     const Slot slot = next_slot_;
     next_slot_ = next_slot_.Next();
     ProposeAt(slot, std::move(entry), now);
+    if (classic_slots_left_ > 0 && --classic_slots_left_ == 0) ExtendFastRange(now);
   }
 }
 
 void Replica::OnAccepted(NodeId from, const pb::Accepted& m, Now now) {
-  if (role_ != Role::kLeader || FromProto(m.ballot()) != ballot_) return;
+  const Ballot b = FromProto(m.ballot());
+  if (role_ != Role::kLeader || b.round != ballot_.round || b.node != ballot_.node) return;
   auto it = inflight_.find(Slot(m.slot()));
-  if (it == inflight_.end()) return;  // chosen already, or from an earlier term
+  if (it == inflight_.end()) return;    // chosen already, or from an earlier term
+  if (b.sub != it->second.sub) return;  // Fast Paxos: a vote of another round of ours
   it->second.acks.insert(from);
   if (it->second.acks.size() < Quorum()) return;
   EntryRef entry = std::move(it->second.entry);
@@ -254,6 +301,10 @@ void Replica::SendHeartbeats(Now now) {
   h->set_lease_seq(seq);
   h->set_lease_duration_us(static_cast<uint64_t>(config_.lease_duration_us));
   h->set_wall_us(now.wall_us);
+  if (Fast() && fast_opened_to_ >= fast_from_ && fast_from_.value > 0) {
+    h->set_fast_from(fast_from_.value);  // acceptors that restarted learn the window again
+    h->set_fast_to(fast_opened_to_.value);
+  }
   clock_probes_[seq] = ClockProbe{now.mono_us};
   while (clock_probes_.size() > 64) clock_probes_.erase(clock_probes_.begin());
   Broadcast(std::move(e));
@@ -267,7 +318,9 @@ void Replica::RetransmitAccepts(Now now) {
     inflight.sent_us = now.mono_us;
     pb::Envelope e;
     pb::Accept* a = e.mutable_accept();
-    *a->mutable_ballot() = ToProto(ballot_);
+    Ballot b = ballot_;
+    b.sub = inflight.sub;
+    *a->mutable_ballot() = ToProto(b);
     a->set_slot(slot.value);
     *a->mutable_entry() = *inflight.entry;
     a->set_commit_index(commit_index_.value);
@@ -290,6 +343,7 @@ void Replica::LeaderTick(Now now) {
     SendHeartbeats(now);
     RetransmitAccepts(now);
   }
+  if (Fast()) FastTick(now);
 }
 
 }  // namespace paxcron::paxos

@@ -38,9 +38,18 @@ using LocalMicros = int64_t;
 
 constexpr uint32_t kNodesMax = 255;  // node ids are 1..255; 0 means "none"
 
+// Fast Paxos (replica_fast.cc) splits each leader ballot into three rounds per slot, in this
+// order, all below the next leader ballot: the leader's classic round, its fast round (opened by
+// an "any" message) and its recovery round (coordinated recovery after a collision). Multi-Paxos
+// uses only the first, so its ballots, and their bytes on the wire and on disk, are unchanged.
+constexpr uint32_t kSubClassic = 0;
+constexpr uint32_t kSubFast = 1;
+constexpr uint32_t kSubRecovery = 2;
+
 struct Ballot {
   uint64_t round = 0;
   NodeId node;
+  uint32_t sub = kSubClassic;  // one of the kSub* rounds of this leader ballot
   constexpr auto operator<=>(const Ballot&) const = default;
   constexpr bool IsZero() const { return round == 0; }
   // The packed form: order-preserving, used as the lease epoch.

@@ -8,10 +8,12 @@ namespace paxcron::sim {
 
 const std::vector<std::string>& BugNames() {
   static const std::vector<std::string> names = {
-      "no-phase1-recovery", "ack-before-persist",   "lease-no-drift-margin", "no-lease-wait",
-      "small-quorum",       "retry-without-lookup", "launch-before-commit",  "stale-leader-launch",
-      "name-without-time",  "no-reconcile",         "missed-all-skips",      "coarse-poll",
-      "local-clock-apply",  "skip-fsync",           "no-clock-guard"};
+      "no-phase1-recovery",    "ack-before-persist",  "lease-no-drift-margin",
+      "no-lease-wait",         "small-quorum",        "retry-without-lookup",
+      "launch-before-commit",  "stale-leader-launch", "name-without-time",
+      "no-reconcile",          "missed-all-skips",    "coarse-poll",
+      "local-clock-apply",     "skip-fsync",          "no-clock-guard",
+      "fast-quorum-too-small", "recovery-picks-any"};
   return names;
 }
 
@@ -88,12 +90,26 @@ Result<BugSet> ParseBug(std::string_view name) {
     b.local_clock_apply = true;
   } else if (name == "no-clock-guard") {
     b.no_clock_guard = true;
+  } else if (name == "fast-quorum-too-small") {
+    b.core.fast_quorum_too_small = true;
+  } else if (name == "recovery-picks-any") {
+    b.core.recovery_picks_any = true;
   } else {
     std::string known;
     for (const auto& n : BugNames()) known += (known.empty() ? "" : ", ") + n;
     return Status::Error(fmt::format("--inject-bug: unknown bug '{}' (known: {})", name, known));
   }
   return b;
+}
+
+Result<paxos::Mode> ParseMode(std::string_view name) {
+  if (name == "multi") return paxos::Mode::kMulti;
+  if (name == "fast") return paxos::Mode::kFast;
+  return Status::Error(fmt::format("--mode: unknown mode '{}' (expected multi or fast)", name));
+}
+
+bool IsFastBug(const BugSet& b) {
+  return b.core.fast_quorum_too_small || b.core.recovery_picks_any;
 }
 
 Result<int64_t> ParseDuration(std::string_view text) {

@@ -50,6 +50,7 @@ struct BugSet {
 
 struct SimOptions {
   uint64_t seed = 1;
+  paxos::Mode mode = paxos::Mode::kMulti;  // --mode multi|fast
   uint32_t nodes = 5;
   int64_t duration_us = 60'000'000;  // the safety phase, with faults
   FaultSet faults;
@@ -96,6 +97,8 @@ struct SimOptions {
 
 Result<FaultSet> ParseFaults(std::string_view list);
 Result<BugSet> ParseBug(std::string_view name);
+Result<paxos::Mode> ParseMode(std::string_view name);  // "multi" or "fast"
+bool IsFastBug(const BugSet& bugs);                    // a bug that exists only in Fast Paxos mode
 Result<int64_t> ParseDuration(std::string_view text);  // "90s", "10m", "1h", "500ms"
 std::string FormatDuration(int64_t us);
 const std::vector<std::string>& BugNames();

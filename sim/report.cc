@@ -35,6 +35,11 @@ std::string FormatResultLine(const RunResult& r) {
                             s.late_checked_majority, static_cast<double>(s.late_max_full_us) / 1e6,
                             static_cast<double>(s.late_max_majority_us) / 1e6)
               : "") +
+         (s.fast_windows > 0
+              ? fmt::format(" fast_windows={} collisions={} recoveries={} "
+                            "fallbacks={}",
+                            s.fast_windows, s.fast_collisions, s.fast_recoveries, s.fast_fallbacks)
+              : "") +
          (s.clock_guard_trips > 0 || s.early_max_us > 0
               ? fmt::format(" clock_guard={} early_max={:.3f}s", s.clock_guard_trips,
                             static_cast<double>(s.early_max_us) / 1e6)
@@ -44,6 +49,7 @@ std::string FormatResultLine(const RunResult& r) {
 std::string ReplayCommand(const SimOptions& o, uint64_t seed) {
   std::string cmd = fmt::format("paxcron sim --seed {} --nodes {} --duration {} --faults {}", seed,
                                 o.nodes, FormatDuration(o.duration_us), o.faults_text);
+  if (o.mode == paxos::Mode::kFast) cmd += " --mode fast";
   if (!o.bug_name.empty()) cmd += " --inject-bug " + o.bug_name;
   if (o.intensity != 2) cmd += fmt::format(" --intensity {}", o.intensity);
   if (o.snapshot_every_slots != SimOptions{}.snapshot_every_slots) {

@@ -47,6 +47,14 @@ const char* MessageType(const paxos::pb::Envelope& m) {
       return "snapshot_request";
     case E::kSnapshotChunk:
       return "snapshot_chunk";
+    case E::kAny:
+      return "any";
+    case E::kFastPropose:
+      return "fast_propose";
+    case E::kFastAccepted:
+      return "fast_accepted";
+    case E::kFastQuery:
+      return "fast_query";
     case E::BODY_NOT_SET:
       return "empty";
   }
@@ -161,7 +169,36 @@ void World::HandleReady(Node& n) {
   }
 }
 
+void World::TraceFastEvents(Node& n, const paxos::Ready& ready) {
+  using K = paxos::FastEvent::Kind;
+  for (const paxos::FastEvent& f : ready.fast_events) {
+    switch (f.kind) {
+      case K::kOpen:
+        ++stats_.fast_windows;
+        trace_->Emitf(now_us_, n.id, "fast_round", ",\"from\":{},\"to\":{}", f.from.value,
+                      f.to.value);
+        break;
+      case K::kCollision:
+        ++stats_.fast_collisions;
+        trace_->Emitf(now_us_, n.id, "collision", ",\"slot\":{},\"reports\":{},\"values\":{}",
+                      f.from.value, f.reports, f.candidates);
+        break;
+      case K::kRecovery:
+        ++stats_.fast_recoveries;
+        trace_->Emitf(now_us_, n.id, "recovery",
+                      ",\"slot\":{},\"reports\":{},\"values\":{},\"forced\":{}", f.from.value,
+                      f.reports, f.candidates, f.forced);
+        break;
+      case K::kFallback:
+        ++stats_.fast_fallbacks;
+        trace_->Emitf(now_us_, n.id, "fast_fallback", ",\"slot\":{}", f.from.value);
+        break;
+    }
+  }
+}
+
 void World::ProcessReady(Node& n, paxos::Ready& ready) {
+  if (!ready.fast_events.empty()) TraceFastEvents(n, ready);
   if (!ready.Empty() && (!ready.persist.empty() || !ready.committed.empty() || !n.disk.empty())) {
     if (options_.bugs.ack_before_persist) {
       // The bug: writes sit in a volatile cache until the next periodic flush, but replies and

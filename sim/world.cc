@@ -46,6 +46,7 @@ World::World(const SimOptions& options, FaultPlan plan, Trace* trace)
     n.config.drift_bound_ppm = options.drift_bound_ppm;
     n.config.clock_tolerance_us = kSimClockToleranceUs;
     n.config.bugs = options.bugs.core;
+    n.config.mode = options.mode;
     n.checksum = kFnvOffset;
     n.fs = std::make_unique<storage::MemFileSystem>();
     n.fs->set_ignore_syncs(options.bugs.skip_fsync);

@@ -59,6 +59,11 @@ struct RunStats {
   // Snapshots.
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_installed = 0;  // fetched from a peer
+  // Fast Paxos (--mode fast), counted at the leaders.
+  uint64_t fast_windows = 0;     // "any" windows opened or moved
+  uint64_t fast_collisions = 0;  // fast slots where no value could reach a fast quorum
+  uint64_t fast_recoveries = 0;  // coordinated recoveries (collisions and timed-out slots)
+  uint64_t fast_fallbacks = 0;   // switches to classic rounds under sustained collisions
   // Storage (every node writes through the storage engine onto its simulated disk).
   uint64_t peak_log_bytes = 0;       // the largest write-ahead log on any node
   uint64_t peak_log_slots = 0;       // ... in slots above its compaction point
@@ -189,6 +194,7 @@ class World {
   paxos::Now NowOf(Node& n);
   void Pump(Node& n);
   void SendMessage(const paxos::Outgoing& out);
+  void TraceFastEvents(Node& n, const paxos::Ready& ready);
   void ApplyCommitted(Node& n, const paxos::Committed& c, bool traced);
   // Liveness: one more node applied (or installed a snapshot holding) probe `probe_id`.
   void CountProbeApplied(uint64_t probe_id);

@@ -20,10 +20,12 @@ namespace paxcron::paxos::test {
 
 class Cluster {
  public:
-  explicit Cluster(uint32_t n, Bugs bugs = {}) : disks_(n + 1), applied_(n + 1) {
+  explicit Cluster(uint32_t n, Bugs bugs = {}, Mode mode = Mode::kMulti)
+      : disks_(n + 1), applied_(n + 1) {
     for (uint32_t i = 1; i <= n; ++i) members_.push_back(NodeId(i));
     replicas_.resize(n + 1);
     bugs_ = bugs;
+    mode_ = mode;
     for (uint32_t i = 1; i <= n; ++i) Start(i);
   }
 
@@ -32,6 +34,7 @@ class Cluster {
     c.self = NodeId(i);
     c.members = members_;
     c.bugs = bugs_;
+    c.mode = mode_;
     c.snapshot_chunk_bytes = kChunk;
     return c;
   }
@@ -81,6 +84,7 @@ class Cluster {
 
   void Pump(uint32_t i) {
     Ready ready = replicas_[i]->TakeReady();
+    for (const FastEvent& f : ready.fast_events) ++fast_events_[static_cast<int>(f.kind)];
     for (const PersistOp& op : ready.persist) disks_[i].Apply(op);  // 1. persist
     for (Outgoing& m : ready.messages) {                            // 2. send
       if (!cut_.contains({i, m.to.value})) wire_.push_back(std::move(m));
@@ -135,12 +139,36 @@ class Cluster {
     }
     return leader;
   }
-  Status Propose(uint32_t i, const std::string& data) {
+  // Fast Paxos events seen so far, of one kind.
+  int fast_events(FastEvent::Kind kind) const { return fast_events_.at(static_cast<int>(kind)); }
+  // Proposes without delivering anything: several proposals can then race.
+  Status ProposeQuiet(uint32_t i, const std::string& data) {
     pb::Command c;
     c.set_id(++command_id_);
     c.set_data(data);
     Status s = replicas_[i]->Propose(c, NowOf());
     Pump(i);
+    return s;
+  }
+  // Moves the messages from `from` to the nodes in `to` to the head of the wire (stable).
+  void Prioritize(uint32_t from, const std::set<uint32_t>& to) {
+    std::stable_partition(wire_.begin(), wire_.end(), [&](const Outgoing& m) {
+      return m.envelope->from() == from && to.contains(m.to.value);
+    });
+  }
+  // Delivers only the messages on the wire now (one message delay); returns how many.
+  size_t DeliverOneDelay() {
+    std::deque<Outgoing> now = std::move(wire_);
+    wire_.clear();
+    for (Outgoing& m : now) {
+      if (!replicas_[m.to.value]) continue;
+      replicas_[m.to.value]->Step(*m.envelope, NowOf(m.to.value));
+      Pump(m.to.value);
+    }
+    return now.size();
+  }
+  Status Propose(uint32_t i, const std::string& data) {
+    Status s = ProposeQuiet(i, data);
     Settle();
     return s;
   }
@@ -212,6 +240,8 @@ class Cluster {
 
   std::vector<NodeId> members_;
   Bugs bugs_;
+  Mode mode_ = Mode::kMulti;
+  std::map<int, int> fast_events_ = {{0, 0}, {1, 0}, {2, 0}, {3, 0}};
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<DurableState> disks_;
   std::vector<std::string> snapshots_ = std::vector<std::string>(kNodesMax + 1);

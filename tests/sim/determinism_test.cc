@@ -35,6 +35,17 @@ TEST(Determinism, SameSeedGivesAByteIdenticalTrace) {
   EXPECT_NE(first, TraceOf(AllFaults(8, 30'000'000)));
 }
 
+TEST(Determinism, FastPaxosRunsAreByteIdenticalTooAndTraceTheirEvents) {
+  SimOptions o = AllFaults(5, 30'000'000);
+  o.mode = paxos::Mode::kFast;
+  const std::string first = TraceOf(o);
+  EXPECT_TRUE(first == TraceOf(o));
+  for (const char* ev : {"fast_round", "collision", "recovery"}) {
+    EXPECT_NE(first.find(std::string("\"ev\":\"") + ev + "\""), std::string::npos) << ev;
+  }
+  EXPECT_NE(first.find("\"type\":\"fast_propose\""), std::string::npos);
+}
+
 TEST(Determinism, TraceHasEveryDocumentedEventKind) {
   const std::string trace = TraceOf(AllFaults(3, 60'000'000));
   for (const char* ev : {"send", "deliver", "drop", "crash", "restart", "partition", "heal",

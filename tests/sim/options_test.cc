@@ -29,6 +29,19 @@ TEST(Options, ParsesBugsAndRejectsUnknownOnes) {
   EXPECT_NE(bad.status().message().find("no-lease-wait"), std::string::npos);
 }
 
+TEST(Options, ParsesModesAndKnowsTheFastPaxosBugs) {
+  EXPECT_EQ(ParseMode("multi").value(), paxos::Mode::kMulti);
+  EXPECT_EQ(ParseMode("fast").value(), paxos::Mode::kFast);
+  EXPECT_EQ(SimOptions{}.mode, paxos::Mode::kMulti);  // the default keeps earlier seeds' runs
+  Result<paxos::Mode> bad = ParseMode("fastest");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'fastest'"), std::string::npos);
+  EXPECT_TRUE(ParseBug("fast-quorum-too-small").value().core.fast_quorum_too_small);
+  EXPECT_TRUE(ParseBug("recovery-picks-any").value().core.recovery_picks_any);
+  EXPECT_TRUE(IsFastBug(ParseBug("recovery-picks-any").value()));
+  EXPECT_FALSE(IsFastBug(ParseBug("small-quorum").value()));
+}
+
 TEST(Options, ParsesAndFormatsDurations) {
   EXPECT_EQ(ParseDuration("10m").value(), 600'000'000);
   EXPECT_EQ(ParseDuration("90s").value(), 90'000'000);
