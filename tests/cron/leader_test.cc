@@ -148,6 +148,23 @@ TEST_F(LeaderTest, ANewLeaderConcludesBegunRunsBeforeBeginningNewOnes) {
   EXPECT_EQ(launches_[0].epoch, 9u);
 }
 
+// A daily job "pay" at 03:00 (missed=skip, the default; on_unknown=relaunch if asked), led from a
+// minute before kT0: its run of kT0 is begun, chosen and handed to the launcher.
+void LaunchDailyPayAtT0(CronStateMachine& sm, CronLeader& leader, bool relaunch) {
+  pb::Command put;
+  put.mutable_put_job()->mutable_spec()->set_name("pay");
+  put.mutable_put_job()->mutable_spec()->set_schedule("0 3 * * *");
+  if (relaunch) put.mutable_put_job()->mutable_spec()->set_on_unknown(pb::ON_UNKNOWN_RELAUNCH);
+  ASSERT_TRUE(sm.Apply(put, (kT0 - 60) * kSecond).ok());
+  leader.Start(3, (kT0 - 60) * kSecond);
+  leader.Tick(kT0 * kSecond);
+  LeaderOutput out = leader.TakeOutput();
+  ASSERT_EQ(out.proposals.size(), 1u);
+  ASSERT_TRUE(sm.Apply(out.proposals[0], kT0 * kSecond).ok());
+  leader.OnApplied(out.proposals[0], true, kT0 * kSecond);
+  ASSERT_EQ(leader.TakeOutput().launches.size(), 1u);
+}
+
 // A launch that certainly failed is tried again later; by then the run may be too late for its
 // job's missed policy (a scheduler down for a minute): it is skipped, not started late. A run
 // whose time is not yet beyond the grace is still launched again.
@@ -156,18 +173,9 @@ TEST_F(LeaderTest, ARelaunchTooLateForTheMissedPolicyIsSkipped) {
     UtcOnlyZones zones;
     CronStateMachine sm(zones);
     CronLeader leader(sm, Options());
-    pb::Command put;
-    put.mutable_put_job()->mutable_spec()->set_name("pay");
-    put.mutable_put_job()->mutable_spec()->set_schedule("0 3 * * *");  // missed=skip: default
-    ASSERT_TRUE(sm.Apply(put, (kT0 - 60) * kSecond).ok());
-    leader.Start(3, (kT0 - 60) * kSecond);
-    leader.Tick(kT0 * kSecond);
-    LeaderOutput out = leader.TakeOutput();
-    ASSERT_EQ(out.proposals.size(), 1u);
-    ASSERT_TRUE(sm.Apply(out.proposals[0], kT0 * kSecond).ok());
-    leader.OnApplied(out.proposals[0], true, kT0 * kSecond);
+    ASSERT_NO_FATAL_FAILURE(LaunchDailyPayAtT0(sm, leader, /*relaunch=*/false));
     const std::string run = RunName("pay", kT0);
-    ASSERT_EQ(leader.TakeOutput().launches.size(), 1u);
+    LeaderOutput out;
     // Refused for certain, when the scheduler came back: 2 s or 60 s after the time.
     const int64_t answered = (kT0 + (long_outage ? 60 : 2)) * kSecond;
     leader.OnLaunchResult(run, LaunchStatus::kRejected, answered);
@@ -191,19 +199,9 @@ TEST_F(LeaderTest, UnknownForTooLongIsSkippedByDefaultAndRelaunchedOnlyByChoice)
     UtcOnlyZones zones;
     CronStateMachine sm(zones);
     CronLeader leader(sm, Options());
-    pb::Command put;
-    put.mutable_put_job()->mutable_spec()->set_name("pay");
-    put.mutable_put_job()->mutable_spec()->set_schedule("0 3 * * *");
-    if (relaunch) put.mutable_put_job()->mutable_spec()->set_on_unknown(pb::ON_UNKNOWN_RELAUNCH);
-    ASSERT_TRUE(sm.Apply(put, (kT0 - 60) * kSecond).ok());
-    leader.Start(3, (kT0 - 60) * kSecond);
-    leader.Tick(kT0 * kSecond);
-    LeaderOutput out = leader.TakeOutput();
-    ASSERT_EQ(out.proposals.size(), 1u);
-    ASSERT_TRUE(sm.Apply(out.proposals[0], kT0 * kSecond).ok());
-    leader.OnApplied(out.proposals[0], true, kT0 * kSecond);
+    ASSERT_NO_FATAL_FAILURE(LaunchDailyPayAtT0(sm, leader, relaunch));
     const std::string run = RunName("pay", kT0);
-    ASSERT_EQ(leader.TakeOutput().launches.size(), 1u);
+    LeaderOutput out;
     leader.OnLaunchResult(run, LaunchStatus::kUnknown, kT0 * kSecond);
     int64_t t = kT0 * kSecond;
     for (int i = 0; i < 100; ++i) {  // the scheduler never answers again
