@@ -164,10 +164,13 @@ void DescribeMessages(const Violation& v, const Timeline& t, Explanation& e) {
     ++total;
     ++by_type[type];
     if (m.drop != 0) ++dropped;
-    if (type == "prepare" || type == "promise" || type == "nack") {
+    // A fast slot's recovery has its own phase 1: the leader's fast_query and the acceptors'
+    // fast_accepted reports (which serve as its phase-1b messages, Lamport 2006 section 3.2).
+    if (type == "prepare" || type == "promise" || type == "nack" || type == "fast_query" ||
+        type == "fast_accepted") {
       election.push_back(&m);
       if (e.message_ids.size() < kHighlightedMessagesMax) e.message_ids.push_back(m.id);
-    } else if (type == "accept" || type == "accepted") {
+    } else if (type == "accept" || type == "accepted" || type == "any" || type == "fast_propose") {
       phase2.push_back(m.id);
     }
   }

@@ -27,9 +27,11 @@ bool IsHeartbeat(uint8_t type) {
 
 const std::vector<std::string>& MessageTypes() {
   static const std::vector<std::string> types = {
-      "prepare",     "promise",          "accept",          "accepted",      "nack",
-      "heartbeat",   "heartbeat_reply",  "catchup_request", "catchup_reply", "forward",
-      "timeout_now", "snapshot_request", "snapshot_chunk",  "other"};
+      "prepare",        "promise",   "accept",          "accepted",
+      "nack",           "heartbeat", "heartbeat_reply", "catchup_request",
+      "catchup_reply",  "forward",   "timeout_now",     "snapshot_request",
+      "snapshot_chunk", "any",       "fast_propose",    "fast_accepted",
+      "fast_query",     "other"};
   return types;
 }
 
@@ -66,8 +68,11 @@ void Timeline::OnLine(std::string_view text) {
   end_us_ = std::max(end_us_, l.t_us);
   if (l.ev == "send") return OnSend(l);
   if (l.ev == "deliver" || l.ev == "drop") return OnMessageEnd(l);
-  if (l.ev == "chosen" || l.ev == "propose") {
-    Count(l.t_us, l.node, IndexOf(DensityKinds(), l.ev, 0));
+  // Frequent events are sampled like messages. A fast round opens, and a slot is recovered, about
+  // as often as slots are chosen in fast mode; collisions and fallbacks are rare and always kept.
+  if (l.ev == "chosen" || l.ev == "propose" || l.ev == "fast_round" || l.ev == "recovery") {
+    if (l.ev == "chosen" || l.ev == "propose")
+      Count(l.t_us, l.node, IndexOf(DensityKinds(), l.ev, 0));
     recent_events_.push_back(TimelineEvent{seq, std::move(l), std::string(text)});
     if (recent_events_.size() <= limits_.recent_max) return;
     TimelineEvent old = std::move(recent_events_.front());

@@ -4,7 +4,8 @@
 // down-sampled so that a 10-minute run of 5 nodes stays small enough for a browser:
 //   - the run is cut into `sample_buckets` equal windows of time; in each, the first
 //     `messages_per_bucket` messages (`heartbeats_per_bucket` heartbeats and their replies) and
-//     `frequent_per_bucket` chosen/propose events are kept, the rest only counted;
+//     `frequent_per_bucket` chosen/propose (and fast_round/recovery) events are kept, the rest
+//     only counted;
 //   - every message and event of the run's last `recent_max` is kept, so that the moments before
 //     a violation are complete;
 //   - counts per node, kind and `density_buckets` window cover everything (the density bands);

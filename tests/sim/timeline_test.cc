@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "sim/explain.h"
 #include "sim/html_report.h"
 #include "sim/progress.h"
@@ -172,6 +176,61 @@ TEST(Explain, NamesTheRolesAndMessagesOfARealRun) {
     EXPECT_NE(text.find(fmt::format("Node {}: ", n)), std::string::npos) << text;
   }
   EXPECT_NE(text.find("prepare #"), std::string::npos) << text;
+  EXPECT_FALSE(e.message_ids.empty());
+}
+
+// Fast Paxos runs (--mode fast): their message types are named, not lumped into "other"; fast
+// rounds and recoveries are sampled like chosen slots, collisions and fallbacks always kept.
+TEST(Timeline, KnowsFastPaxosMessagesAndEvents) {
+  TimelineLimits lim;
+  lim.sample_buckets = 1;
+  lim.frequent_per_bucket = 2;
+  lim.recent_max = 1;
+  Timeline t(3, 1000, lim);
+  uint64_t id = 0;
+  for (const char* type : {"any", "fast_propose", "fast_accepted", "fast_query"}) {
+    ++id;
+    t.OnLine(Send(static_cast<int64_t>(id), id, 1, 2, type));
+  }
+  for (int i = 0; i < 10; ++i) {
+    t.OnLine(fmt::format(R"({{"t":{},"node":1,"ev":"fast_round","from":{},"to":{}}})", 10 + i,
+                         i * 8, i * 8 + 7));
+    t.OnLine(fmt::format(R"({{"t":{},"node":1,"ev":"recovery","slot":{},"reports":3,"values":2,)"
+                         R"("forced":false}})",
+                         10 + i, i));
+  }
+  t.OnLine(R"({"t":30,"node":1,"ev":"collision","slot":4,"reports":4,"values":2})");
+  t.OnLine(R"({"t":31,"node":1,"ev":"fast_fallback","slot":5})");
+  t.Finish();
+  ASSERT_EQ(t.messages().size(), 4u);
+  std::vector<std::string> types;
+  for (const TimelineMessage& m : t.messages()) types.push_back(MessageTypes()[m.type]);
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"any", "fast_propose", "fast_accepted", "fast_query"}));
+  std::map<std::string, int> kept;
+  for (const TimelineEvent& e : t.events()) ++kept[e.line.ev];
+  EXPECT_EQ(kept["collision"], 1);
+  EXPECT_EQ(kept["fast_fallback"], 1);
+  EXPECT_LE(kept["fast_round"] + kept["recovery"], 3);  // 2 sampled, the last one kept
+  EXPECT_GE(kept["fast_round"] + kept["recovery"], 1);
+}
+
+// A recovery-picks-any run (the classic Fast Paxos bug) renders with its fast traffic named and
+// its phase-1 (recovery) messages highlighted by the explanation.
+TEST(HtmlReport, FastModePagesNameFastMessages) {
+  SimOptions o = AllFaults(2, 60'000'000);
+  o.mode = paxos::Mode::kFast;
+  o.bugs = ParseBug("recovery-picks-any").value();
+  o.bug_name = "recovery-picks-any";
+  Timeline timeline(o.nodes, ExpectedSpanUs(o));
+  const RunResult r = RunWithTimeline(o, timeline);
+  ASSERT_FALSE(r.ok) << "seed 2 with recovery-picks-any no longer fails: pick another";
+  std::map<std::string, uint64_t> by_type;
+  for (const TimelineMessage& m : timeline.messages()) ++by_type[MessageTypes()[m.type]];
+  EXPECT_GT(by_type["fast_propose"], 0u);
+  EXPECT_GT(by_type["fast_accepted"], 0u);
+  EXPECT_EQ(by_type["other"], 0u);
+  const Explanation e = Explain(r.violation, &timeline);
   EXPECT_FALSE(e.message_ids.empty());
 }
 
