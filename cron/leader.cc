@@ -177,10 +177,17 @@ void CronLeader::ProposeEnd(const std::string& run, Task& task, pb::RunState out
   out_.proposals.push_back(task.end);
 }
 
-// Backfilled times and run-now requests are launched one at a time per job, like due runs.
+// Backfilled times and run-now requests are launched one at a time per job, like due runs. A
+// scheduled time that is due goes first: each backfilled launch, once applied, would otherwise
+// propose the next at once, and a backfill of minutes of an every-second job kept the job's one
+// proposal slot busy until the due run was over a second late (fast-mode sweep, seed 2).
 void CronLeader::ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us) {
   const std::string& name = job.spec().name();
   if (Reconciling() || proposals_.contains(name)) return;
+  if (!job.paused() && job.next_fire_s() != kNever &&
+      job.next_fire_s() * 1'000'000 <= now_us) {
+    return;  // Tick decides the due time first; its outcome, once applied, calls us again
+  }
   if (job.manual_requests_s_size() > 0) {
     ProposeBeginOrSkip(name, BeginCommand(name, job.manual_requests_s(0), true, epoch_), now_us);
   } else if (job.backfill_s_size() > 0 && !job.paused()) {

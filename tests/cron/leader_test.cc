@@ -326,6 +326,30 @@ TEST_F(LeaderTest, RunNowAndBackfillAreLaunchedUnderTheirRunNames) {
   EXPECT_EQ(launches_[3].run_name, RunName("backup", kT0 - 3600));
 }
 
+// A due time goes before the job's queued backfill: each backfilled launch, once applied, would
+// otherwise propose the next at once and keep the job's proposal slot busy for as long as the
+// backfill lasts (the fast-mode sweep's seed 2: a due run over a second late behind minutes of
+// backfilled times of an every-second job).
+TEST_F(LeaderTest, ADueRunGoesBeforeTheJobsQueuedBackfill) {
+  now_us_ = kT0 * kSecond - 1;
+  Put("tick", "* * * * * *");
+  leader_.Start(1, now_us_);
+  Settle();
+  now_us_ = kT0 * kSecond;  // the job is due now, as the operator's backfill is applied
+  pb::Command backfill;
+  backfill.mutable_backfill()->set_job("tick");
+  backfill.mutable_backfill()->set_from_s(kT0 - 60);
+  backfill.mutable_backfill()->set_to_s(kT0 - 1);
+  Apply(backfill);
+  EXPECT_TRUE(leader_.TakeOutput().proposals.empty()) << "a backfilled time before the due one";
+  leader_.Tick(now_us_);
+  Settle();
+  ASSERT_EQ(launches_.size(), 61u);
+  EXPECT_EQ(launches_[0].run_name, RunName("tick", kT0));
+  EXPECT_EQ(launches_[1].run_name, RunName("tick", kT0 - 60));
+  EXPECT_EQ(launches_[60].run_name, RunName("tick", kT0 - 1));
+}
+
 TEST_F(LeaderTest, AfterStopNothingMoreLeavesTheLeader) {
   Put("gc", "* * * * *");
   leader_.Start(1, now_us_);
