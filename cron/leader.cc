@@ -184,8 +184,7 @@ void CronLeader::ProposeEnd(const std::string& run, Task& task, pb::RunState out
 void CronLeader::ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us) {
   const std::string& name = job.spec().name();
   if (Reconciling() || proposals_.contains(name)) return;
-  if (!job.paused() && job.next_fire_s() != kNever &&
-      job.next_fire_s() * 1'000'000 <= now_us) {
+  if (!job.paused() && job.next_fire_s() != kNever && job.next_fire_s() * 1'000'000 <= now_us) {
     return;  // Tick decides the due time first; its outcome, once applied, calls us again
   }
   if (job.manual_requests_s_size() > 0) {
