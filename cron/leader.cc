@@ -107,6 +107,7 @@ void CronLeader::AdoptRun(const pb::RunRecord& record, const std::string& job, b
   task.scheduled_s = record.scheduled_s();
   task.manual = record.manual();
   task.reconciling = reconciling;
+  task.record_epoch = record.epoch();
   if (reconciling) {
     task.phase = Phase::kWaitBeforeLookup;
     task.wake_us = now_us + options_.lookup_after_unknown_us;
@@ -117,13 +118,25 @@ void CronLeader::AdoptRun(const pb::RunRecord& record, const std::string& job, b
   if (reconciling) {
     ++reconciling_;
   } else {
-    Launch(it->first, it->second);
+    Launch(it->first, it->second, now_us);
   }
 }
 
-void CronLeader::Launch(const std::string& run, Task& task) {
+void CronLeader::Launch(const std::string& run, Task& task, int64_t now_us) {
   const pb::JobState* job = sm_->FindJob(task.job);
   if (job == nullptr) return;  // deleted meanwhile: nothing to launch
+  if (task.record_epoch != epoch_) {
+    // An earlier leader began it (and lookup found it absent there, or its owner chose to
+    // relaunch): first make its record name us, so that the next lookup asks our launcher, the
+    // one that may start it now (cron.proto, TakeOverRun). Launched once that is chosen.
+    task.phase = Phase::kTakeOverProposed;
+    task.wake_us = now_us + options_.proposal_timeout_us;
+    task.end.Clear();
+    task.end.mutable_take_over_run()->set_run_name(run);
+    task.end.mutable_take_over_run()->set_epoch(epoch_);
+    out_.proposals.push_back(task.end);
+    return;
+  }
   task.phase = Phase::kLaunching;
   ++task.launches;
   out_.launches.push_back(LaunchRequest{run, job->spec(), task.scheduled_s, epoch_});
@@ -147,7 +160,7 @@ void CronLeader::Relaunch(const std::string& run, Task& task, int64_t now_us) {
       return;
     }
   }
-  Launch(run, task);
+  Launch(run, task, now_us);
 }
 
 void CronLeader::ProposeBeginOrSkip(const std::string& job, pb::Command command, int64_t now_us) {
@@ -160,6 +173,7 @@ void CronLeader::ProposeBeginOrSkip(const std::string& job, pb::Command command,
                                    : RunName(job, b.scheduled_s()));
     record.set_scheduled_s(b.scheduled_s());
     record.set_manual(b.manual());
+    record.set_epoch(b.epoch());
     tasks_.erase(record.run_name());
     AdoptRun(record, job, false, now_us);
   }
@@ -261,6 +275,7 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
         record.set_run_name(run);
         record.set_scheduled_s(b.scheduled_s());
         record.set_manual(b.manual());
+        record.set_epoch(b.epoch());
         // Chosen: only now may the launcher be called. A begin from another epoch is an earlier
         // leader's, applied after we started: its fate is unknown, so it is looked up first.
         if (b.epoch() == epoch_ || !options_.bug_no_reconcile) {
@@ -296,6 +311,22 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
     case pb::Command::kBackfill:
       job_of(command.backfill().job());
       break;
+    case pb::Command::kTakeOverRun: {
+      const pb::TakeOverRun& m = command.take_over_run();
+      auto it = tasks_.find(m.run_name());
+      if (it == tasks_.end() || it->second.phase != Phase::kTakeOverProposed ||
+          m.epoch() != epoch_) {
+        break;  // an earlier proposal of ours applied twice, or another leader's
+      }
+      if (!accepted) {
+        // The run is no longer open, or a later leader took it over: not ours to launch.
+        tasks_.erase(it);
+        break;
+      }
+      it->second.record_epoch = m.epoch();
+      Launch(it->first, it->second, now_us);
+      break;
+    }
     case pb::Command::kDeleteJob:
     case pb::Command::kPauseJob:
     case pb::Command::kRunFinished:  // a process's exit changes nothing the loop decides on
@@ -321,7 +352,8 @@ void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int
       return;
     case LaunchStatus::kUnknown:
       if (options_.bug_retry_without_lookup) {
-        Launch(run, task);  // the bug: a blind retry, while the first request may have worked
+        Launch(run, task,
+               now_us);  // the bug: a blind retry, while the first request may have worked
         return;
       }
       // Never retry blindly: wait out the request deadline, then look the run up by name.
@@ -383,7 +415,7 @@ void CronLeader::OnLookupResult(const std::string& run, LookupStatus status, int
         }
         // on_unknown=relaunch: the job's owner chose this risk, and this launch, whatever the
         // missed policy says of late times.
-        Launch(run, task);
+        Launch(run, task, now_us);
         return;
       }
       task.phase = Phase::kWaitBeforeLookup;
@@ -402,7 +434,7 @@ void CronLeader::Tick(int64_t now_us) {
       out_.lookups.push_back(LookupRequest{run});
     } else if (task.phase == Phase::kRetryWait) {
       Relaunch(run, task, now_us);
-    } else if (task.phase == Phase::kEndProposed) {
+    } else if (task.phase == Phase::kEndProposed || task.phase == Phase::kTakeOverProposed) {
       task.wake_us = now_us + options_.proposal_timeout_us;  // lost (a leader change): resend
       out_.proposals.push_back(task.end);
     }
@@ -441,7 +473,7 @@ int64_t CronLeader::NextWakeupUs() const {
   if (!due_.empty() && !Reconciling()) wake = std::min(wake, due_.top().first * 1'000'000);
   for (const auto& [run, task] : tasks_) {
     if (task.phase == Phase::kWaitBeforeLookup || task.phase == Phase::kEndProposed ||
-        task.phase == Phase::kRetryWait) {
+        task.phase == Phase::kRetryWait || task.phase == Phase::kTakeOverProposed) {
       wake = std::min(wake, task.wake_us);
     }
   }

@@ -87,7 +87,14 @@ class CronLeader {
   size_t unconcluded_runs() const { return tasks_.size(); }
 
  private:
-  enum class Phase { kLaunching, kWaitBeforeLookup, kLookingUp, kRetryWait, kEndProposed };
+  enum class Phase {
+    kLaunching,
+    kWaitBeforeLookup,
+    kLookingUp,
+    kRetryWait,
+    kTakeOverProposed,  // an earlier leader's run: our epoch goes into its record before we launch
+    kEndProposed
+  };
   struct Task {  // one run that has begun and not yet ended
     std::string job;
     int64_t scheduled_s = 0;
@@ -97,7 +104,8 @@ class CronLeader {
     int64_t wake_us = 0;            // kWaitBeforeLookup, kEndProposed: when to act again
     int64_t unknown_since_us = -1;  // first unknown outcome
     bool reconciling = false;       // begun before this leader started (or by another leader)
-    pb::Command end;                // kEndProposed: the launch-end being proposed
+    uint64_t record_epoch = 0;      // the epoch its record names (the leader that began it)
+    pb::Command end;                // kEndProposed, kTakeOverProposed: the command being proposed
   };
   using Due = std::pair<int64_t, std::string>;  // (scheduled time, job): a min-heap entry
 
@@ -109,7 +117,7 @@ class CronLeader {
   void ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us);
   void ProposeEnd(const std::string& run, Task& task, pb::RunState outcome, std::string reason,
                   int64_t now_us);
-  void Launch(const std::string& run, Task& task);
+  void Launch(const std::string& run, Task& task, int64_t now_us);
   void RetryOrFail(const std::string& run, Task& task, const char* why, int64_t now_us);
   void AdoptRun(const pb::RunRecord& record, const std::string& job, bool reconciling,
                 int64_t now_us);

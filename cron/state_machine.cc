@@ -80,6 +80,9 @@ Status CronStateMachine::Apply(const pb::Command& command, int64_t stamp_us) {
     case pb::Command::kRunFinished:
       result = ApplyRunFinished(command.run_finished());
       break;
+    case pb::Command::kTakeOverRun:
+      result = ApplyTakeOver(command.take_over_run());
+      break;
     case pb::Command::OP_NOT_SET:
       result = Status::Error("empty command");
       break;
@@ -255,6 +258,23 @@ Status CronStateMachine::ApplyLaunchEnd(const pb::LaunchEnd& m) {
     if (!r->manual()) s.set_expected_missing(s.expected_missing() + 1);
   }
   TrimHistory(job);
+  return Status::Ok();
+}
+
+Status CronStateMachine::ApplyTakeOver(const pb::TakeOverRun& m) {
+  Result<ParsedRunName> parsed = ParseRunName(m.run_name());
+  if (!parsed.ok()) return parsed.status();
+  Result<Job*> found = MutableJob(parsed.value().job);
+  if (!found.ok()) return found.status();
+  auto* open = found.value()->state.mutable_open_runs();
+  auto it = std::find_if(open->begin(), open->end(),
+                         [&](const pb::RunRecord& r) { return r.run_name() == m.run_name(); });
+  if (it == open->end()) return Status::Error(fmt::format("run {}: not open", m.run_name()));
+  if (m.epoch() <= it->epoch()) {
+    return Status::Error(fmt::format("run {}: take-over by epoch {}, not after the record's {}",
+                                     m.run_name(), m.epoch(), it->epoch()));
+  }
+  it->set_epoch(m.epoch());
   return Status::Ok();
 }
 

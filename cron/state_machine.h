@@ -90,6 +90,7 @@ class CronStateMachine {
   Status ApplyRunNow(const pb::RunNow& m);
   Status ApplyBackfill(const pb::Backfill& m);
   Status ApplyRunFinished(const pb::RunFinished& m);
+  Status ApplyTakeOver(const pb::TakeOverRun& m);
 
   Result<Job*> MutableJob(std::string_view name);
   // Consumes scheduled time `t` of `job`: the cursor (advanced to the next time) or a queued

@@ -832,7 +832,8 @@ void Node::OnClientFrame(transport::ConnectionId connection, std::string_view pa
   switch (request.body_case()) {
     case pb::ClientRequest::kCommand: {
       const cron::pb::Command& c = request.command();
-      if (c.has_launch_begin() || c.has_launch_end() || c.has_skip_run() || c.has_run_finished()) {
+      if (c.has_launch_begin() || c.has_launch_end() || c.has_skip_run() || c.has_run_finished() ||
+          c.has_take_over_run()) {
         response.set_error("only the cron leader records launches");
         Reply(connection, response);
         return;

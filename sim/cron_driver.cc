@@ -197,6 +197,9 @@ void World::ApplyCronCommands(Node& n, const paxos::pb::Entry& entry, bool trace
                     JsonString(b.manual() ? cron::ManualRunName(b.job(), b.scheduled_s())
                                           : cron::RunName(b.job(), b.scheduled_s())),
                     b.epoch());
+    } else if (c.has_take_over_run()) {
+      trace_->Emitf(now_us_, n.id, "take_over", ",\"run\":{},\"epoch\":{}",
+                    JsonString(c.take_over_run().run_name()), c.take_over_run().epoch());
     } else if (c.has_launch_end()) {
       trace_->Emitf(now_us_, n.id, "launch_end", ",\"run\":{},\"outcome\":\"{}\",\"reason\":{}",
                     JsonString(c.launch_end().run_name()),

@@ -55,6 +55,16 @@ class LeaderTest : public ::testing::Test {
     leader_.Tick(now_us_);
     Settle();
   }
+  // "gc" every minute; its run of kT0 begun (epoch 5) by an earlier leader, which then died.
+  void BeginGcAtT0ByAnEarlierLeader() {
+    Put("gc", "* * * * *");
+    now_us_ = kT0 * kSecond;
+    pb::Command begin;
+    begin.mutable_launch_begin()->set_job("gc");
+    begin.mutable_launch_begin()->set_scheduled_s(kT0);
+    begin.mutable_launch_begin()->set_epoch(5);
+    ASSERT_TRUE(sm_.Apply(begin, now_us_).ok());
+  }
   const pb::RunRecord* Record(const std::string& job, const std::string& run) {
     for (const pb::RunRecord& r : sm_.FindJob(job)->history()) {
       if (r.run_name() == run) return &r;
@@ -124,13 +134,7 @@ TEST_F(LeaderTest, AnUnknownOutcomeIsLookedUpAfterTheDeadlineNeverRetriedBlindly
 }
 
 TEST_F(LeaderTest, ANewLeaderConcludesBegunRunsBeforeBeginningNewOnes) {
-  Put("gc", "* * * * *");
-  now_us_ = kT0 * kSecond;
-  pb::Command begin;
-  begin.mutable_launch_begin()->set_job("gc");
-  begin.mutable_launch_begin()->set_scheduled_s(kT0);
-  begin.mutable_launch_begin()->set_epoch(5);  // by an earlier leader, which then died
-  ASSERT_TRUE(sm_.Apply(begin, now_us_).ok());
+  BeginGcAtT0ByAnEarlierLeader();
   now_us_ = (kT0 + 70) * kSecond;  // the next minute is due too
   leader_.Start(9, now_us_);
   Settle();
@@ -145,6 +149,33 @@ TEST_F(LeaderTest, ANewLeaderConcludesBegunRunsBeforeBeginningNewOnes) {
   At((kT0 + 76) * kSecond);  // concluded: the due run goes now
   ASSERT_EQ(launches_.size(), 1u);
   EXPECT_EQ(launches_[0].run_name, RunName("gc", kT0 + 60));
+  EXPECT_EQ(launches_[0].epoch, 9u);
+}
+
+// An earlier leader's run that lookup found absent is launched by the new leader only after its
+// record names the new leader's epoch (TakeOverRun): otherwise, should the new leader die between
+// its launch and the launch-end, a third leader would ask the first leader's launcher again
+// (the exec launcher answers from the ledger of the node the record's epoch names), hear
+// "absent", and launch the run a second time.
+TEST_F(LeaderTest, AnEarlierLeadersAbsentRunIsTakenOverBeforeItIsLaunched) {
+  BeginGcAtT0ByAnEarlierLeader();
+  leader_.Start(9, now_us_);
+  Settle();
+  At((kT0 + 5) * kSecond);
+  ASSERT_EQ(lookups_.size(), 1u);
+  leader_.OnLookupResult(lookups_[0], LookupStatus::kAbsent, now_us_);
+  LeaderOutput out = leader_.TakeOutput();
+  EXPECT_TRUE(out.launches.empty()) << "launched before its record names this leader";
+  ASSERT_EQ(out.proposals.size(), 1u);
+  ASSERT_TRUE(out.proposals[0].has_take_over_run());
+  EXPECT_EQ(out.proposals[0].take_over_run().epoch(), 9u);
+  // Lost (a leader change, a dropped message): proposed again after the proposal timeout.
+  At((kT0 + 5) * kSecond + Options().proposal_timeout_us - 1);
+  EXPECT_TRUE(launches_.empty());
+  At((kT0 + 5) * kSecond + Options().proposal_timeout_us);
+  EXPECT_EQ(Record("gc", RunName("gc", kT0))->epoch(), 9u);
+  ASSERT_EQ(launches_.size(), 1u);
+  EXPECT_EQ(launches_[0].run_name, RunName("gc", kT0));
   EXPECT_EQ(launches_[0].epoch, 9u);
 }
 

@@ -134,6 +134,30 @@ pb::Command Finished(const std::string& run, int exit_code, const std::string& t
   return c;
 }
 
+// A later leader takes over an open run before launching it itself: the record then names its
+// epoch (the launcher a later lookup must ask). Only an open run, only by a later epoch.
+TEST_F(CronStateMachineTest, ATakeOverNamesTheLaterLeadersEpochInTheOpenRunsRecord) {
+  ASSERT_TRUE(sm_.Apply(Put("backup", "0 3 * * *"), kT0us - 60'000'000).ok());
+  const std::string run = RunName("backup", kT0);
+  auto take_over = [&](uint64_t epoch) {
+    pb::Command c;
+    c.mutable_take_over_run()->set_run_name(run);
+    c.mutable_take_over_run()->set_epoch(epoch);
+    return sm_.Apply(c, kT0us + 5'000'000);
+  };
+  EXPECT_FALSE(take_over(9).ok());  // never begun
+  ASSERT_TRUE(sm_.Apply(Begin("backup", kT0, false, 7), kT0us).ok());
+  EXPECT_FALSE(take_over(7).ok());  // not a later leader
+  EXPECT_FALSE(take_over(5).ok());
+  ASSERT_TRUE(take_over(9).ok());
+  ASSERT_EQ(sm_.FindJob("backup")->open_runs_size(), 1);
+  EXPECT_EQ(sm_.FindJob("backup")->open_runs(0).epoch(), 9u);
+  EXPECT_FALSE(take_over(9).ok());  // taken over already by that epoch
+  ASSERT_TRUE(sm_.Apply(End(run, pb::RUN_STARTED), kT0us + 6'000'000).ok());
+  EXPECT_EQ(sm_.FindJob("backup")->history(0).epoch(), 9u);
+  EXPECT_FALSE(take_over(11).ok());  // ended: nothing to take over
+}
+
 TEST_F(CronStateMachineTest, AProcessExitIsRecordedOnceOnAStartedRunInEitherOrder) {
   ASSERT_TRUE(sm_.Apply(Put("backup", "0 3 * * *"), kT0us - 10'000'000).ok());
   const std::string run = RunName("backup", kT0);
