@@ -171,11 +171,12 @@ std::string RenderStatusPage(const pb::ClusterStatus& s,
       s.node());
   out += fmt::format(
       "<p id=\"summary\">This node is <b id=\"role\">{}</b>. Leader: <b id=\"leader\">{}</b>, "
-      "lease epoch {}{}. Applied slot {}, snapshot slot {}.</p>\n",
+      "lease epoch {}{}. Applied slot {}, snapshot slot {}. Consensus: <b id=\"mode\">{}</b>."
+      "</p>\n",
       HtmlEscape(s.role()), s.leader() == 0 ? "unknown" : fmt::format("node {}", s.leader()),
       s.lease_epoch(),
       s.lease_remaining_ms() > 0 ? fmt::format(" ({} ms left)", s.lease_remaining_ms()) : "",
-      s.applied_slot(), s.snapshot_slot());
+      s.applied_slot(), s.snapshot_slot(), HtmlEscape(s.mode()));
   out +=
       "<h2>Members</h2>\n<table id=\"members\"><tr><th>node</th><th>address</th><th>seen from "
       "here</th></tr>\n";
