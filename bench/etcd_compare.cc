@@ -15,8 +15,13 @@
 // failover no slower. Every phase has a deadline; SIGINT/SIGTERM end the run early and the
 // clusters are still stopped. scripts/etcd_bench.sh installs etcd, builds, runs this in a temporary
 // directory and cleans up after it on any exit (it finds etcd's members by DIR/etcd/m*.pid).
+// `--modes multi,fast` runs one paxcron cluster per consensus mode (`cluster up --mode`), side by
+// side in the same run; in fast mode the clients are spread over all three nodes (a follower
+// proposes straight to the acceptors: the point of Fast Paxos), in multi mode they write to the
+// leader. `--paxcron-only` leaves etcd out (scripts/fast_cluster_bench.sh: fast against multi).
 // usage: etcd_compare --paxcron BIN --etcd BIN --dir DIR [--seconds 10] [--warmup 1]
 //                     [--clients 1,16,64] [--kills 10] [--deadline 330] [--paxcron-config TEXT]
+//                     [--modes multi[,fast]] [--paxcron-only]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -78,6 +83,8 @@ struct Options {
   std::string paxcron_config;
   double seconds = 10, warmup_s = 1, deadline_s = 330;
   std::vector<int> clients = {1, 16, 64};
+  std::vector<std::string> modes = {"multi"};  // one paxcron cluster per consensus mode
+  bool paxcron_only = false;
   int kills = 10;
   Clock::time_point start = Clock::now();
   bool OutOfTime(double reserve_s) const { return g_stop || Since(start) + reserve_s > deadline_s; }
@@ -336,12 +343,16 @@ class System {
   virtual bool CaughtUp(uint32_t id, uint64_t index) = 0;
   virtual uint64_t Index(const Member& leader) = 0;
   virtual std::unique_ptr<Writer> NewWriter(const Member& to, int64_t timeout_ms) = 0;
+  // Where load client number `client` writes: the leader, unless the system says otherwise.
+  virtual Member WriterTarget(int /*client*/, const Member& leader) { return leader; }
   virtual void Reap(pid_t) {}
   std::vector<Member> members;
   // The leader's counters from its /metrics: fsyncs, seconds in fsync, log entries (paxcron:
   // slots, each may carry several commands) committed. -1 where the page did not answer.
   struct Disk {
     double fsyncs = -1, fsync_s = -1, entries = -1;
+    // paxcron in fast mode: slots chosen in fast rounds, collisions, recoveries, fallbacks.
+    double fast_rounds = -1, collisions = -1, recoveries = -1, fallbacks = -1;
   };
   virtual Disk LeaderDisk(const Member& leader) = 0;
   double CpuS() {
@@ -353,16 +364,23 @@ class System {
 
 class PaxcronSystem final : public System {
  public:
-  PaxcronSystem(std::string bin, std::string dir, std::string extra_config)
-      : bin_(std::move(bin)), dir_(std::move(dir)), extra_config_(std::move(extra_config)) {}
-  std::string name() const override { return "paxcron"; }
+  // `name`: "paxcron", or "paxcron-MODE" when several modes run side by side.
+  PaxcronSystem(std::string bin, std::string dir, std::string extra_config, std::string mode,
+                std::string name)
+      : bin_(std::move(bin)),
+        dir_(std::move(dir)),
+        extra_config_(std::move(extra_config)),
+        mode_(std::move(mode)),
+        name_(std::move(name)) {}
+  std::string name() const override { return name_; }
 
   // `cluster up` writes the configs (each node with an http_listen for /metrics, listed in
   // DIR/http as "nodeK http://host:port/") and starts the nodes. With extra config lines (what
   // if the lease were shorter?) the nodes are stopped once, given the lines and started again.
   Status Start() override {
     const std::string log = dir_ + "-cli.log";
-    Status s = RunProcess({bin_, "cluster", "up", "--nodes", "3", "--dir", dir_}, log, 40);
+    Status s = RunProcess({bin_, "cluster", "up", "--nodes", "3", "--mode", mode_, "--dir", dir_},
+                          log, 40);
     if (s.ok() && !extra_config_.empty()) {
       s = RunProcess({bin_, "cluster", "down", "--dir", dir_}, log, 20);
       for (int k = 1; s.ok() && k <= kMembers; ++k) {
@@ -423,10 +441,23 @@ class PaxcronSystem final : public System {
   std::unique_ptr<Writer> NewWriter(const Member& to, int64_t timeout_ms) override {
     return std::make_unique<PaxcronWriter>(to.address, target_.secret, timeout_ms);
   }
+  // Fast mode: every node proposes its clients' writes itself, so the clients are spread over
+  // all of them (client 0 at the leader, then round the members).
+  Member WriterTarget(int client, const Member& leader) override {
+    if (mode_ != "fast" || client == 0) return leader;
+    return members[static_cast<size_t>(client) % members.size()];
+  }
   Disk LeaderDisk(const Member& leader) override {
     const std::string page = GetMetrics(leader.metrics);
-    return {Metric(page, "paxcron_fsync_seconds_count"), Metric(page, "paxcron_fsync_seconds_sum"),
-            Metric(page, "paxcron_commits_total")};
+    Disk d{Metric(page, "paxcron_fsync_seconds_count"), Metric(page, "paxcron_fsync_seconds_sum"),
+           Metric(page, "paxcron_commits_total")};
+    if (mode_ == "fast") {
+      d.fast_rounds = Metric(page, "paxcron_fast_rounds_total");
+      d.collisions = Metric(page, "paxcron_fast_collisions_total");
+      d.recoveries = Metric(page, "paxcron_fast_recoveries_total");
+      d.fallbacks = Metric(page, "paxcron_fast_fallbacks_total");
+    }
+    return d;
   }
 
  private:
@@ -441,7 +472,7 @@ class PaxcronSystem final : public System {
     if (!response.ParseFromString(reply.value())) return Status::Error("bad status reply");
     return response.status();
   }
-  std::string bin_, dir_, extra_config_;
+  std::string bin_, dir_, extra_config_, mode_, name_;
   cmd::ClusterTarget target_;
 };
 
@@ -583,7 +614,8 @@ Result<LoadResult> RunLoad(System& sys, int clients, const Options& o) {
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      std::unique_ptr<Writer> w = sys.NewWriter(leader.value(), kCallTimeoutMs);
+      std::unique_ptr<Writer> w =
+          sys.NewWriter(sys.WriterTarget(c, leader.value()), kCallTimeoutMs);
       LoadResult& mine = per[static_cast<size_t>(c)];
       ++ready;
       while (!go) std::this_thread::yield();
@@ -627,6 +659,12 @@ Result<LoadResult> RunLoad(System& sys, int clients, const Options& o) {
   std::sort(all.latencies_us.begin(), all.latencies_us.end());
   if (d0.fsyncs >= 0 && d1.fsyncs >= 0) {
     all.disk = {d1.fsyncs - d0.fsyncs, d1.fsync_s - d0.fsync_s, d1.entries - d0.entries};
+    if (d0.fast_rounds >= 0 && d1.fast_rounds >= 0) {
+      all.disk.fast_rounds = d1.fast_rounds - d0.fast_rounds;
+      all.disk.collisions = d1.collisions - d0.collisions;
+      all.disk.recoveries = d1.recoveries - d0.recoveries;
+      all.disk.fallbacks = d1.fallbacks - d0.fallbacks;
+    }
   }
   all.server_cpu_s = s1 - s0;
   all.bench_cpu_s = b1 - b0;
@@ -706,7 +744,16 @@ Result<Failover> KillLeaderOnce(System& sys, int round) {
 
 // ---- Report ----------------------------------------------------------------------------------
 
-std::string Machine(const Options& o) {
+std::string SystemsLine(const std::vector<std::string>& names) {
+  std::string line;
+  for (const std::string& n : names) line += (line.empty() ? "" : ", ") + n;
+  if (std::find(names.begin(), names.end(), "paxcron-fast") != names.end()) {
+    line += " (paxcron-fast: clients spread over the 3 nodes; the others: at the leader)";
+  }
+  return line;
+}
+
+std::string Machine(const Options& o, const std::vector<std::string>& names) {
   utsname u{};
   ::uname(&u);
   std::string cpu = Shell("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'");
@@ -717,14 +764,20 @@ std::string Machine(const Options& o) {
   return fmt::format(
       "machine   {} CPUs ({}), Linux {}, {} MiB RAM, load average {} at the start\n"
       "disk      data dirs in {} on {}\n"
-      "etcd      {}, 3 members, default settings: heartbeat 100 ms, election 1000 ms, fsync on\n"
-      "paxcron   3 nodes (paxcron cluster up), {}\n",
+      "{}"
+      "paxcron   3 nodes (paxcron cluster up), {}\n"
+      "systems   {}\n",
       std::thread::hardware_concurrency(), cpu, u.release,
       ::sysconf(_SC_PHYS_PAGES) / 1024 * ::sysconf(_SC_PAGESIZE) / 1024, loadavg, o.dir, df,
-      Shell(fmt::format("'{}' --version 2>/dev/null | head -1", o.etcd_bin)),
+      o.paxcron_only
+          ? ""
+          : fmt::format("etcd      {}, 3 members, default settings: heartbeat 100 ms, election "
+                        "1000 ms, fsync on\n",
+                        Shell(fmt::format("'{}' --version 2>/dev/null | head -1", o.etcd_bin))),
       o.paxcron_config.empty()
           ? "default settings: heartbeat 50 ms, election 300-600 ms, lease 1000 ms, fsync on"
-          : "default settings but: " + o.paxcron_config);
+          : "default settings but: " + o.paxcron_config,
+      SystemsLine(names));
 }
 
 // "x / y" with one decimal, or "-" when the leader's /metrics did not answer.
@@ -732,24 +785,31 @@ std::string PerDisk(double x, double y, double scale = 1) {
   return y > 0 ? fmt::format("{:.1f}", scale * x / y) : "-";
 }
 
-void PrintLoad(const std::map<std::pair<int, std::string>, LoadResult>& r, const Options& o) {
+void PrintLoad(const std::map<std::pair<int, std::string>, LoadResult>& r, const Options& o,
+               const std::vector<std::string>& names) {
   fmt::print(
-      "\nclients  system   commits/s   p50 ms   p99 ms  errors | writes/fsync  fsync ms  "
+      "\nclients  system         commits/s   p50 ms   p99 ms  errors | writes/fsync  fsync ms  "
       "writes/entry | CPU%: servers  bench  machine\n");
   for (int c : o.clients) {
-    for (const char* sys : {"paxcron", "etcd"}) {
+    for (const std::string& sys : names) {
       auto it = r.find({c, sys});
       if (it == r.end()) continue;
       const LoadResult& l = it->second;
       const auto ok = static_cast<double>(l.ok);
       fmt::print(
-          "{:>7}  {:<7} {:>10.0f} {:>8.2f} {:>8.2f} {:>7} | {:>12} {:>9} {:>13} | {:>13.0f} "
+          "{:>7}  {:<13} {:>10.0f} {:>8.2f} {:>8.2f} {:>7} | {:>12} {:>9} {:>13} | {:>13.0f} "
           "{:>6.0f} {:>8.0f}\n",
           c, sys, l.rate(), l.ms(0.50), l.ms(0.99), l.errors, PerDisk(ok, l.disk.fsyncs),
           PerDisk(l.disk.fsync_s, l.disk.fsyncs, 1e3), PerDisk(ok, l.disk.entries),
           100 * l.server_cpu_s / l.seconds, 100 * l.bench_cpu_s / l.seconds,
           100 * l.machine_cpu_s / l.seconds);
       if (l.errors > 0) fmt::print("         first error: {}\n", l.first_error);
+      if (l.disk.fast_rounds >= 0) {
+        fmt::print(
+            "         leader: {:.0f} slots chosen in fast rounds, {:.0f} collisions, {:.0f} "
+            "recoveries, {:.0f} fallbacks to classic rounds\n",
+            l.disk.fast_rounds, l.disk.collisions, l.disk.recoveries, l.disk.fallbacks);
+      }
     }
   }
   fmt::print(
@@ -757,11 +817,16 @@ void PrintLoad(const std::map<std::pair<int, std::string>, LoadResult>& r, const
       "refreshes every 0.5 s: approximate. CPU: % of one core over the window, {} cores; "
       "machine: every process, others' too)\n",
       std::thread::hardware_concurrency());
+  const bool pair = r.count({o.clients.front(), "paxcron-fast"}) > 0 &&
+                    r.count({o.clients.front(), "paxcron-multi"}) > 0;
+  const std::string a = pair ? "paxcron-fast" : "paxcron", b = pair ? "paxcron-multi" : "etcd";
+  if (r.count({o.clients.front(), a}) == 0 || r.count({o.clients.front(), b}) == 0) return;
   fmt::print(
-      "\nratios paxcron/etcd (commits/s: higher is better for paxcron; p50, p99: lower)\n"
-      "clients  commits/s    p50    p99\n");
+      "\nratios {}/{} (commits/s: higher is better for {}; p50, p99: lower)\n"
+      "clients  commits/s    p50    p99\n",
+      a, b, a);
   for (int c : o.clients) {
-    auto p = r.find({c, "paxcron"}), e = r.find({c, "etcd"});
+    auto p = r.find({c, a}), e = r.find({c, b});
     if (p == r.end() || e == r.end()) continue;
     fmt::print("{:>7}  {:>8.2f}x {:>5.2f}x {:>5.2f}x\n", c, p->second.rate() / e->second.rate(),
                p->second.ms(0.5) / e->second.ms(0.5), p->second.ms(0.99) / e->second.ms(0.99));
@@ -781,11 +846,12 @@ struct FailoverStats {
   }
 };
 
-void PrintFailover(const std::map<std::string, FailoverStats>& f) {
+void PrintFailover(const std::map<std::string, FailoverStats>& f,
+                   const std::vector<std::string>& names) {
   fmt::print(
       "\nfailover: kill -9 of the leader to the first write accepted through any member\n"
-      "system   kills  mean s   max s   min s  rejoin mean s  each (s)\n");
-  for (const char* sys : {"paxcron", "etcd"}) {
+      "system         kills  mean s   max s   min s  rejoin mean s  each (s)\n");
+  for (const std::string& sys : names) {
     auto it = f.find(sys);
     if (it == f.end()) continue;
     const FailoverStats& s = it->second;
@@ -793,7 +859,7 @@ void PrintFailover(const std::map<std::string, FailoverStats>& f) {
     for (double v : s.rejoin_s) rejoin += v;
     std::string each;
     for (double v : s.write_s) each += fmt::format(" {:.2f}", v);
-    fmt::print("{:<7} {:>6} {:>7.2f} {:>7.2f} {:>7.2f} {:>14.2f} {}{}\n", sys,
+    fmt::print("{:<13} {:>6} {:>7.2f} {:>7.2f} {:>7.2f} {:>14.2f} {}{}\n", sys,
                s.write_s.size() + static_cast<size_t>(s.failed), s.mean(), s.max(),
                s.write_s.empty() ? 0 : *std::min_element(s.write_s.begin(), s.write_s.end()),
                s.rejoin_s.empty() ? 0 : rejoin / static_cast<double>(s.rejoin_s.size()), each,
@@ -835,12 +901,14 @@ std::vector<int> ParseClients(const std::string& list) {
 }
 
 int Run(const Options& o, std::vector<std::unique_ptr<System>>& systems) {
-  fmt::print("{}", Machine(o));
+  std::vector<std::string> names;
+  for (const auto& sys : systems) names.push_back(sys->name());
+  fmt::print("{}", Machine(o, names));
   fmt::print(
       "load      closed loop, {}-byte commands, {:.0f} s warm-up + {:.0f} s measured per "
-      "point; paxcron: put_job of a new job; etcd: put of a new key via the HTTP/JSON "
-      "gateway\n",
-      kCommandBytes, o.warmup_s, o.seconds);
+      "point; paxcron: put_job of a new job{}\n",
+      kCommandBytes, o.warmup_s, o.seconds,
+      o.paxcron_only ? "" : "; etcd: put of a new key via the HTTP/JSON gateway");
   for (auto& sys : systems) {
     const auto t = Clock::now();
     if (Status s = sys->Start(); !s.ok()) {
@@ -886,12 +954,13 @@ int Run(const Options& o, std::vector<std::unique_ptr<System>>& systems) {
       }
       stats.rejoin_s.push_back(f.value().rejoin_s);
     }
+    if (o.kills == 0) continue;
     fmt::print("failover  {}: {} kills\n", sys->name(), stats.write_s.size() + stats.failed);
     std::fflush(stdout);
   }
-  PrintLoad(load, o);
-  PrintFailover(failover);
-  PrintGoals(load, failover);
+  PrintLoad(load, o, names);
+  if (o.kills > 0) PrintFailover(failover, names);
+  if (!o.paxcron_only) PrintGoals(load, failover);
   fmt::print("\ntotal {:.0f} s{}\n", Since(o.start), g_stop ? " (stopped early)" : "");
   return g_stop ? 1 : 0;
 }
@@ -903,7 +972,7 @@ int main(int argc, char** argv) {
   std::string clients = "1,16,64";
   CLI::App app{"paxcron against etcd: closed-loop writes and leader failover", "etcd_compare"};
   app.add_option("--paxcron", o.paxcron_bin, "the paxcron binary")->required();
-  app.add_option("--etcd", o.etcd_bin, "the etcd binary (3.4)")->required();
+  app.add_option("--etcd", o.etcd_bin, "the etcd binary (3.4); not with --paxcron-only");
   app.add_option("--dir", o.dir, "an empty directory for both clusters' data")->required();
   app.add_option("--seconds", o.seconds, "measured seconds per load point (default 10)");
   app.add_option("--warmup", o.warmup_s, "warm-up seconds per load point (default 1)");
@@ -912,15 +981,38 @@ int main(int argc, char** argv) {
   app.add_option("--deadline", o.deadline_s, "seconds for the whole run (default 330)");
   app.add_option("--paxcron-config", o.paxcron_config,
                  "extra lines for every paxcron node's config, e.g. 'lease_ms: 900' (a what-if)");
+  std::string modes = "multi";
+  app.add_option("--modes", modes,
+                 "paxcron's consensus modes, one cluster each, side by side: multi, fast or "
+                 "multi,fast (default multi)");
+  app.add_flag("--paxcron-only", o.paxcron_only, "leave etcd out (no --etcd needed)");
   CLI11_PARSE(app, argc, argv);
   o.clients = ParseClients(clients);
+  o.modes.clear();
+  std::istringstream mode_list(modes);
+  for (std::string m; std::getline(mode_list, m, ',');) {
+    if (m != "multi" && m != "fast") {
+      fmt::print(stderr, "etcd_compare: --modes: '{}' is not multi or fast\n", m);
+      return 2;
+    }
+    o.modes.push_back(m);
+  }
+  if (o.modes.empty() || (!o.paxcron_only && o.etcd_bin.empty())) {
+    fmt::print(stderr, "etcd_compare: give --modes and --etcd (or --paxcron-only)\n");
+    return 2;
+  }
   ::signal(SIGPIPE, SIG_IGN);  // a write to a killed member's socket is an error, not a death
   ::signal(SIGINT, OnSignal);
   ::signal(SIGTERM, OnSignal);
   std::vector<std::unique_ptr<System>> systems;
-  systems.push_back(
-      std::make_unique<PaxcronSystem>(o.paxcron_bin, o.dir + "/paxcron", o.paxcron_config));
-  systems.push_back(std::make_unique<EtcdSystem>(o.etcd_bin, o.dir + "/etcd"));
+  // One mode keeps the names of before ("paxcron", DIR/paxcron); several are told apart.
+  for (const std::string& m : o.modes) {
+    const bool one = o.modes.size() == 1 && m == "multi";
+    systems.push_back(
+        std::make_unique<PaxcronSystem>(o.paxcron_bin, o.dir + (one ? "/paxcron" : "/paxcron-" + m),
+                                        o.paxcron_config, m, one ? "paxcron" : "paxcron-" + m));
+  }
+  if (!o.paxcron_only) systems.push_back(std::make_unique<EtcdSystem>(o.etcd_bin, o.dir + "/etcd"));
   const int rc = Run(o, systems);
   for (auto& sys : systems) sys->Stop();
   return rc;

@@ -72,12 +72,25 @@ int Up(const std::vector<std::string>& args) {
   app.add_option("--dir", dir,
                  fmt::format("where everything lives (default ./{})", kDefaultClusterDir));
   app.add_option("--wait", wait_s, "seconds to wait for a leader (default 20)");
+  std::string mode = "multi";
+  app.add_option("--mode", mode,
+                 "consensus: multi (Multi-Paxos, default) or fast (Fast Paxos); written into "
+                 "every node's config when the cluster is created")
+      ->check(CLI::IsMember({"multi", "fast"}));
   bool json = false;
   app.add_flag("--json", json, "print JSON instead of a sentence");
   if (int rc = ParseArgs(app, args); rc >= 0) return rc;
   dir = Absolute(dir);
   ::mkdir(dir.c_str(), 0755);
   const int existing = CountConfigs(dir);
+  if (existing > 0 && app.count("--mode") > 0) {
+    // The mode is a setting of the whole cluster: change it in every node{K}.conf, not here.
+    std::fprintf(stderr,
+                 "paxcron cluster up: --mode applies when a cluster is created; %s has one "
+                 "(its mode is in each node's config)\n",
+                 dir.c_str());
+    return 2;
+  }
   if (existing > 0) nodes = existing;  // the same cluster again, with its data
   if (existing == 0) {
     std::random_device random;
@@ -100,8 +113,8 @@ int Up(const std::vector<std::string>& args) {
           fmt::format("# paxcron node {} of a local cluster (paxcron cluster up)\n"
                       "id: {}\n{}data_dir: \"node{}/data\"\nbackup_dir: \"node{}/backup\"\n"
                       "secret_file: \"secret\"\nlog_file: \"node{}.log\"\n"
-                      "http_listen: \"127.0.0.1:{}\"\n",
-                      k, k, members, k, k, k, http_ports[k - 1]));
+                      "http_listen: \"127.0.0.1:{}\"\nmode: \"{}\"\n",
+                      k, k, members, k, k, k, http_ports[k - 1], mode));
     }
     if (!ok) {
       std::fprintf(stderr, "paxcron cluster up: cannot write in %s\n", dir.c_str());
@@ -232,8 +245,9 @@ int RunCluster(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
   if (verb == "up") return Up(rest);
   if (verb == "down") return Down(rest);
-  std::fprintf(verb == "--help" ? stdout : stderr,
-               "usage: paxcron cluster up [--nodes 3] [--dir DIR] | down [--dir DIR]\n");
+  std::fprintf(
+      verb == "--help" ? stdout : stderr,
+      "usage: paxcron cluster up [--nodes 3] [--dir DIR] [--mode multi|fast] | down [--dir DIR]\n");
   return verb == "--help" ? 0 : 2;
 }
 

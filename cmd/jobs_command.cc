@@ -384,10 +384,10 @@ int RunStatus(const std::vector<std::string>& args) {
               static_cast<unsigned long long>(s.lease_epoch()));
   if (s.lease_remaining_ms() > 0)
     std::printf(", %lld ms left", static_cast<long long>(s.lease_remaining_ms()));
-  std::printf("\napplied slot %llu, snapshot slot %llu, %llu jobs\n",
+  std::printf("\napplied slot %llu, snapshot slot %llu, %llu jobs, mode %s\n",
               static_cast<unsigned long long>(s.applied_slot()),
               static_cast<unsigned long long>(s.snapshot_slot()),
-              static_cast<unsigned long long>(s.jobs()));
+              static_cast<unsigned long long>(s.jobs()), s.mode().c_str());
   for (const node::pb::MemberStatus& m : s.members()) {
     std::printf("  node %u %-22s %s%s\n", m.id(), m.address().c_str(),
                 m.connected() ? "connected" : "unreachable",

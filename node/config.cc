@@ -63,6 +63,14 @@ Result<HostPort> ParseHostPort(std::string_view text, bool allow_zero) {
   return out;
 }
 
+Result<paxos::Mode> ParseMode(std::string_view text) {
+  if (text == "multi") return paxos::Mode::kMulti;
+  if (text == "fast") return paxos::Mode::kFast;
+  return Status::Error(fmt::format("'{}' is not multi or fast", text));
+}
+
+const char* ModeName(paxos::Mode mode) { return mode == paxos::Mode::kFast ? "fast" : "multi"; }
+
 Result<pb::NodeConfig> ParseNodeConfig(std::string_view text, std::string_view file) {
   pb::NodeConfig config;
   google::protobuf::TextFormat::Parser parser;
@@ -87,6 +95,7 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.lease_ms() == 0) c.set_lease_ms(1000);
   if (c.drift_bound_ppm() == 0) c.set_drift_bound_ppm(10'000);
   if (c.clock_tolerance_ms() == 0) c.set_clock_tolerance_ms(1000);
+  if (c.mode().empty()) c.set_mode("multi");
   if (c.snapshot_every_slots() == 0) c.set_snapshot_every_slots(1000);
   if (c.snapshot_keep_slots() == 0) c.set_snapshot_keep_slots(250);
   if (!c.has_snapshot_min_log_percent()) c.set_snapshot_min_log_percent(100);
@@ -149,6 +158,8 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   if (c.clock_tolerance_ms() > 3'600'000) {
     return bad(fmt::format("clock_tolerance_ms: {} is over an hour", c.clock_tolerance_ms()));
   }
+  Result<paxos::Mode> mode = ParseMode(c.mode());
+  if (!mode.ok()) return bad("mode: " + mode.status().message());
   if (c.snapshot_keep_slots() > c.snapshot_every_slots()) {
     return bad("snapshot_keep_slots: more than snapshot_every_slots");
   }
@@ -168,6 +179,7 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig c, std::string_view file,
   s.paxos.lease_duration_us = int64_t{c.lease_ms()} * 1000;
   s.paxos.drift_bound_ppm = c.drift_bound_ppm();
   s.paxos.clock_tolerance_us = int64_t{c.clock_tolerance_ms()} * 1000;
+  s.paxos.mode = mode.value();
   s.config = std::move(c);
   return s;
 }

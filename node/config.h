@@ -35,6 +35,11 @@ Result<NodeSettings> MakeSettings(pb::NodeConfig config, std::string_view file,
 // file's directory).
 Result<NodeSettings> LoadNodeConfig(const std::string& path);
 
+// The consensus protocol of the cluster (config field `mode`): "multi" or "fast". Errors name the
+// text.
+Result<paxos::Mode> ParseMode(std::string_view text);
+const char* ModeName(paxos::Mode mode);  // "multi", "fast"
+
 // A whole file's bytes; errors say "WHAT PATH: cannot be read".
 Result<std::string> ReadWholeFile(const std::string& path, std::string_view what);
 

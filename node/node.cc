@@ -46,6 +46,11 @@ uint32_t NodeOfEpoch(uint64_t epoch) {
   return static_cast<uint32_t>(epoch % (paxos::kNodesMax + 1));
 }
 
+// The node whose client (or cron leader) sent a command: ProposeCron puts it in bits 40-47.
+uint32_t NodeOfCommand(uint64_t command_id) {
+  return static_cast<uint32_t>((command_id >> 40) & 0xff);
+}
+
 }  // namespace
 
 Node::Node(uv_loop_t* loop, NodeSettings settings, Logger log)
@@ -132,9 +137,9 @@ Status Node::Start() {
   const uint64_t seed = (uint64_t{random()} << 32) ^ random();
   command_seq_ = (static_cast<uint64_t>(WallUs()) / 1000) & ((uint64_t{1} << 39) - 1);
   replica_ = std::make_unique<paxos::Replica>(settings_.paxos, seed, recovered.durable, Now());
-  Log("start",
-      fmt::format("data_dir={} snapshot_slot={} log_slots={} ledger_runs={}", c.data_dir(),
-                  store_->snapshot_slot(), recovered.durable.slots.Last().value, ledger_->size()));
+  Log("start", fmt::format("data_dir={} snapshot_slot={} log_slots={} ledger_runs={} mode={}",
+                           c.data_dir(), store_->snapshot_slot(),
+                           recovered.durable.slots.Last().value, ledger_->size(), c.mode()));
 
   transport::TransportOptions t;
   t.self_id = c.id();
@@ -317,7 +322,57 @@ void Node::ProcessReady(paxos::Ready& ready) {
     }
   }
   for (const paxos::Committed& c : ready.committed) ApplyCommitted(c);
+  SendWriteNotices();
+  CountFastEvents(ready);
   if (ready.next_wakeup_us > 0) ArmWakeup(ready.next_wakeup_us);
+}
+
+void Node::CountFastEvents(const paxos::Ready& ready) {
+  if (!Fast()) return;
+  if (IsLeader()) {
+    for (const paxos::PersistOp& op : ready.persist) {
+      if (op.kind == paxos::PersistOp::Kind::kChosen && op.ballot.sub == paxos::kSubFast) {
+        ++metrics_.fast_rounds;
+      }
+    }
+  }
+  for (const paxos::FastEvent& e : ready.fast_events) {
+    switch (e.kind) {
+      case paxos::FastEvent::Kind::kOpen:
+        break;
+      case paxos::FastEvent::Kind::kCollision:
+        ++metrics_.fast_collisions;
+        break;
+      case paxos::FastEvent::Kind::kRecovery:
+        ++metrics_.fast_recoveries;
+        break;
+      case paxos::FastEvent::Kind::kFallback:
+        ++metrics_.fast_fallbacks;
+        Log("fast_fallback", fmt::format("slot={}", e.from.value));
+        break;
+    }
+  }
+}
+
+void Node::NoteWriteApplied(uint64_t command_id, const Status& result) {
+  const uint32_t origin = NodeOfCommand(command_id);
+  if (!Fast() || !IsLeader() || origin == settings_.config.id() ||
+      settings_.members.count(origin) == 0) {
+    return;
+  }
+  pb::WriteApplied::Result* r = write_notices_[origin].add_results();
+  r->set_command_id(command_id);
+  r->set_ok(result.ok());
+  if (!result.ok()) r->set_error(result.message());
+}
+
+void Node::SendWriteNotices() {
+  for (auto& [node, notice] : write_notices_) {
+    pb::PeerMessage m;
+    *m.mutable_write_applied() = std::move(notice);
+    transport_->SendToPeer(node, m.SerializeAsString());  // lost: the node learns the slot later
+  }
+  write_notices_.clear();
 }
 
 // A node that cannot persist must not answer: stop rather than lie.
@@ -360,6 +415,11 @@ void Node::ApplyCommitted(const paxos::Committed& c) {
       // The reason's first words name its kind ("missed", "past its deadline: 95s late", ...).
       const std::string& reason = cmd.skip_run().reason();
       ++metrics_.skips_by_reason[reason.substr(0, std::min(reason.find(':'), size_t{40}))];
+    }
+    // Only client writes wait for an answer: the cron leader's own commands are not replied to.
+    if (!cmd.has_launch_begin() && !cmd.has_launch_end() && !cmd.has_skip_run() &&
+        !cmd.has_run_finished()) {
+      NoteWriteApplied(command.id(), result);
     }
     auto pending = pending_writes_.find(command.id());
     if (pending != pending_writes_.end()) {
@@ -734,6 +794,12 @@ void Node::OnPeerFrame(uint32_t peer_id, std::string_view payload) {
         ++metrics_.bad_peer_frames;  // a node speaks only for itself
         return;
       }
+      if (mode_mismatch_.contains(peer_id)) {
+        // Multi-Paxos and Fast Paxos replicas must not vote together: a multi leader's phase 1
+        // does not apply the fast value-picking rule to fast votes (papers/fast-paxos.md).
+        ++metrics_.mode_mismatch_frames;
+        return;
+      }
       replica_->Step(m.paxos(), Now());
       PumpSoon();
       return;
@@ -767,9 +833,55 @@ void Node::OnPeerFrame(uint32_t peer_id, std::string_view payload) {
       CronStep();
       return;
     }
+    case pb::PeerMessage::kHello:
+      OnHello(peer_id, m.hello());
+      return;
+    case pb::PeerMessage::kWriteApplied:
+      OnWriteApplied(m.write_applied());
+      return;
     case pb::PeerMessage::BODY_NOT_SET:
       ++metrics_.bad_peer_frames;
       return;
+  }
+}
+
+void Node::OnPeerConnected(uint32_t peer_id) {
+  if (stopping_) return;
+  pb::PeerMessage m;
+  m.mutable_hello()->set_mode(settings_.config.mode());
+  transport_->SendToPeer(peer_id, m.SerializeAsString());
+}
+
+// The peer's first frame on its connection (it may come again after a reconnect or a restart
+// with another config): refuse its consensus messages while its mode differs from ours.
+void Node::OnHello(uint32_t peer_id, const pb::NodeHello& hello) {
+  const bool differs = hello.mode() != settings_.config.mode();
+  if (differs && !mode_mismatch_.contains(peer_id)) {
+    Log("mode_mismatch",
+        fmt::format("peer={} ours={} theirs={} action=refuse_peer (mode must be the same on every "
+                    "member)",
+                    peer_id, settings_.config.mode(), hello.mode()));
+  } else if (!differs && mode_mismatch_.contains(peer_id)) {
+    Log("mode_match", fmt::format("peer={} mode={}", peer_id, hello.mode()));
+  }
+  if (differs) {
+    mode_mismatch_.insert(peer_id);
+  } else {
+    mode_mismatch_.erase(peer_id);
+  }
+}
+
+// Fast mode: the leader applied writes that this node's clients sent; answer them now (this node
+// applies the same slots itself once it learns them, with the same results).
+void Node::OnWriteApplied(const pb::WriteApplied& m) {
+  for (const pb::WriteApplied::Result& r : m.results()) {
+    auto pending = pending_writes_.find(r.command_id());
+    if (pending == pending_writes_.end()) continue;  // answered already, or timed out
+    pb::ClientResponse response;
+    response.set_ok(r.ok());
+    if (!r.ok()) response.set_error(r.error());
+    Reply(pending->second.connection, response);
+    pending_writes_.erase(pending);
   }
 }
 
@@ -798,6 +910,7 @@ pb::ClusterStatus Node::StatusNow() const {
   }
   s.set_jobs(sm_->job_count());
   s.set_wall_us(now.wall_us);
+  s.set_mode(settings_.config.mode());
   return s;
 }
 
@@ -817,7 +930,10 @@ void Node::OnClientFrame(transport::ConnectionId connection, std::string_view pa
     Reply(connection, response);
     return;
   }
-  if (!IsLeader()) {
+  // Fast mode: any node proposes a client's write itself (Fast Paxos: straight to the
+  // acceptors), and answers it once the leader says it was applied.
+  const bool write_here = IsLeader() || (Fast() && request.has_command());
+  if (!write_here) {
     // Reads and writes go to the leader: its state is the freshest.
     const uint32_t hint = replica_->leader_hint().value;
     auto it = settings_.members.find(hint);
@@ -839,8 +955,12 @@ void Node::OnClientFrame(transport::ConnectionId connection, std::string_view pa
         return;
       }
       if (!ProposeCron(c, connection)) {
-        response.set_error("the leader's queue is full: try again");
+        response.set_error(IsLeader()
+                               ? "the leader's queue is full: try again"
+                               : "no leader is known yet (an election may be running): try again");
         Reply(connection, response);
+      } else if (!IsLeader()) {
+        ++metrics_.fast_client_writes;
       }
       PumpSoon();
       return;  // answered once applied
@@ -911,6 +1031,7 @@ void Node::PublishHttp() {
   m.node = settings_.config.id();
   m.leader = IsLeader();
   m.clock_guard_holding = clock_guard_holding_;
+  m.mode = settings_.config.mode();
   m.applied_slot = applied_;
   m.snapshot_slot = store_->snapshot_slot();
   m.jobs = sm_->job_count();

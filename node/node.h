@@ -7,7 +7,12 @@
 //
 // Clients (the CLI) talk to any node: a node that does not lead answers with the leader's
 // address (ClientResponse.redirect). Writes are proposed through the log and answered once
-// applied. Single-threaded: everything runs on the loop's thread.
+// applied. In fast mode (config `mode: "fast"`) a follower takes writes itself: its replica sends
+// them straight to the acceptors in the leader's fast window (or forwards them to the leader),
+// and the leader, which learns the slot first, tells it how each was applied (WriteApplied).
+// Each node says its mode first on every connection it dials (NodeHello); a peer in another mode
+// is logged (`mode_mismatch`) and its consensus messages are dropped.
+// Single-threaded: everything runs on the loop's thread.
 #pragma once
 
 #include <uv.h>
@@ -59,6 +64,7 @@ class Node final : public transport::TransportHandler {
   void OnPeerFrame(uint32_t peer_id, std::string_view payload) override;
   void OnClientFrame(transport::ConnectionId connection, std::string_view payload) override;
   void OnClientClosed(transport::ConnectionId connection) override;
+  void OnPeerConnected(uint32_t peer_id) override;
 
  private:
   struct PendingWrite {
@@ -83,6 +89,14 @@ class Node final : public transport::TransportHandler {
   void PumpSoon();
   static void OnCheck(uv_check_t* check);
   void ProcessReady(paxos::Ready& ready);
+  void CountFastEvents(const paxos::Ready& ready);
+  bool Fast() const { return settings_.paxos.mode == paxos::Mode::kFast; }
+  // Fast mode, leader: the result of a client write that came through another node, for that
+  // node (sent at the end of the Ready that applied it).
+  void NoteWriteApplied(uint64_t command_id, const Status& result);
+  void SendWriteNotices();
+  void OnHello(uint32_t peer_id, const pb::NodeHello& hello);
+  void OnWriteApplied(const pb::WriteApplied& m);
   void SendPaxos(const paxos::Outgoing& out);
   void SyncLazyWrites();
   void DieUnlessOk(const Status& written);
@@ -169,8 +183,10 @@ class Node final : public transport::TransportHandler {
   uint64_t command_seq_ = 0;
   paxos::Role role_ = paxos::Role::kFollower;
   bool lease_held_ = false;
-  std::map<uint64_t, PendingWrite> pending_writes_;    // paxos command id -> client
-  std::map<uint64_t, PendingLookup> pending_lookups_;  // ledger query id -> run
+  std::map<uint64_t, PendingWrite> pending_writes_;     // paxos command id -> client
+  std::map<uint64_t, PendingLookup> pending_lookups_;   // ledger query id -> run
+  std::map<uint32_t, pb::WriteApplied> write_notices_;  // by node: results to send it
+  std::set<uint32_t> mode_mismatch_;                    // peers whose hello named another mode
   uint64_t lookup_seq_ = 0;
   // fault_launch_delay_ms: launches held back until their time (mono us); bounded by the cron
   // leader's tasks, cleared when the lease is lost.

@@ -80,6 +80,28 @@ std::string RenderMetrics(const MetricsInput& in) {
   Gauge(out, "paxcron_clock_guard_holding",
         "1 while the clock guard keeps this leader from launching (off, or too few readings)",
         in.clock_guard_holding ? 1 : 0);
+  out += fmt::format(
+      "# HELP paxcron_mode the consensus protocol this node runs (config `mode`)\n"
+      "# TYPE paxcron_mode gauge\npaxcron_mode{{mode=\"{}\"}} 1\n",
+      Label(in.mode));
+  Counter(out, "paxcron_fast_rounds_total",
+          "fast mode, leader: slots learned chosen in a fast round (its own vote in that round)",
+          m.fast_rounds);
+  Counter(out, "paxcron_fast_collisions_total",
+          "fast mode, leader: fast slots where no value could reach a fast quorum",
+          m.fast_collisions);
+  Counter(out, "paxcron_fast_recoveries_total",
+          "fast mode, leader: fast slots decided by a recovery round (collided or timed out)",
+          m.fast_recoveries);
+  Counter(out, "paxcron_fast_fallbacks_total",
+          "fast mode, leader: switches to classic rounds after frequent collisions",
+          m.fast_fallbacks);
+  Counter(out, "paxcron_fast_client_writes_total",
+          "fast mode: client writes taken as a follower (proposed fast, or forwarded by the core)",
+          m.fast_client_writes);
+  Counter(out, "paxcron_mode_mismatch_frames_total",
+          "consensus frames dropped because their sender runs another mode",
+          m.mode_mismatch_frames);
   Counter(out, "paxcron_lookups_total", "launches looked up by run name", m.lookups);
   Counter(out, "paxcron_slurm_duplicate_runs_total",
           "run names Slurm listed more than once (never expected)", m.slurm_duplicates);
@@ -149,11 +171,12 @@ std::string RenderStatusPage(const pb::ClusterStatus& s,
       s.node());
   out += fmt::format(
       "<p id=\"summary\">This node is <b id=\"role\">{}</b>. Leader: <b id=\"leader\">{}</b>, "
-      "lease epoch {}{}. Applied slot {}, snapshot slot {}.</p>\n",
+      "lease epoch {}{}. Applied slot {}, snapshot slot {}. Consensus: <b id=\"mode\">{}</b>."
+      "</p>\n",
       HtmlEscape(s.role()), s.leader() == 0 ? "unknown" : fmt::format("node {}", s.leader()),
       s.lease_epoch(),
       s.lease_remaining_ms() > 0 ? fmt::format(" ({} ms left)", s.lease_remaining_ms()) : "",
-      s.applied_slot(), s.snapshot_slot());
+      s.applied_slot(), s.snapshot_slot(), HtmlEscape(s.mode()));
   out +=
       "<h2>Members</h2>\n<table id=\"members\"><tr><th>node</th><th>address</th><th>seen from "
       "here</th></tr>\n";

@@ -34,6 +34,15 @@ struct NodeCounters {
   uint64_t bad_peer_frames = 0;
   uint64_t fsyncs = 0;
   uint64_t chosen_writes_lazy = 0;  // chosen marks written without their own fsync
+  // Fast mode (paxos/replica_fast.cc), counted on the leader from its Ready: slots it learned
+  // chosen in a fast round (its own vote was in that round), collisions, recoveries (collided
+  // or timed-out slots decided by a classic round), fallbacks to classic rounds for a while.
+  uint64_t fast_rounds = 0;
+  uint64_t fast_collisions = 0;
+  uint64_t fast_recoveries = 0;
+  uint64_t fast_fallbacks = 0;
+  uint64_t fast_client_writes = 0;    // client writes taken as a follower (fast mode)
+  uint64_t mode_mismatch_frames = 0;  // consensus frames dropped: the peer runs another mode
   uint64_t fsync_us_total = 0;
   uint64_t fsync_buckets[kFsyncBuckets + 1] = {};  // the last one: above every bound
   std::map<std::string, uint64_t> skips_by_reason;
@@ -44,6 +53,7 @@ struct MetricsInput {
   uint32_t node = 0;
   bool leader = false;
   bool clock_guard_holding = false;  // the guard keeps this leader from launching now
+  std::string mode;                  // the consensus protocol: "multi" or "fast"
   uint64_t applied_slot = 0, snapshot_slot = 0, jobs = 0, lease_epoch = 0;
   NodeCounters counters;
   transport::TransportStats transport;

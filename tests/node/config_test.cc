@@ -34,6 +34,15 @@ TEST(NodeConfig, DefaultsAreFilledInAndTheCoreConfigured) {
   EXPECT_EQ(s.value().paxos.heartbeat_interval_us, 50'000);
   EXPECT_EQ(s.value().config.snapshot_every_slots(), 1000u);
   EXPECT_EQ(s.value().config.snapshot_min_log_percent(), 100u);
+  EXPECT_EQ(s.value().config.mode(), "multi");
+  EXPECT_EQ(s.value().paxos.mode, paxos::Mode::kMulti);
+}
+
+TEST(NodeConfig, ModeFastReachesTheCore) {
+  Result<NodeSettings> s = Make(std::string(kGood) + "mode: \"fast\"\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s.value().paxos.mode, paxos::Mode::kFast);
+  EXPECT_STREQ(ModeName(s.value().paxos.mode), "fast");
 }
 
 TEST(NodeConfig, SyntaxErrorsNameTheFileLineAndColumn) {
@@ -66,6 +75,8 @@ TEST(NodeConfig, MeaningErrorsNameTheField) {
        "fault_launch_delay_ms: 10001 is over 10000"},
       {"id: 1\n" + members + "data_dir: \"d\"\nfault_report_delay_ms: 20000",
        "fault_report_delay_ms: 20000 is over 10000"},
+      {"id: 1\n" + members + "data_dir: \"d\"\nmode: \"Fast\"",
+       "mode: 'Fast' is not multi or fast"},
   };
   for (const Case& c : cases) {
     Result<NodeSettings> s = Make(c.text);
