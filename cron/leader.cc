@@ -125,7 +125,15 @@ void CronLeader::AdoptRun(const pb::RunRecord& record, const std::string& job, b
 void CronLeader::Launch(const std::string& run, Task& task, int64_t now_us) {
   const pb::JobState* job = sm_->FindJob(task.job);
   if (job == nullptr) return;  // deleted meanwhile: nothing to launch
-  if (task.record_epoch != epoch_) {
+  // The record's epoch as it is now (a take-over of ours may have been chosen since the task was
+  // adopted, by an earlier start of this leader under the same epoch); the task's own for a run
+  // not open (yet: the launch-before-commit bug).
+  uint64_t record_epoch = task.record_epoch;
+  for (const pb::RunRecord& r : job->open_runs()) {
+    if (r.run_name() == run) record_epoch = r.epoch();
+  }
+  task.record_epoch = record_epoch;
+  if (record_epoch != epoch_) {
     // An earlier leader began it (and lookup found it absent there, or its owner chose to
     // relaunch): first make its record name us, so that the next lookup asks our launcher, the
     // one that may start it now (cron.proto, TakeOverRun). Launched once that is chosen.
@@ -318,9 +326,16 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
           m.epoch() != epoch_) {
         break;  // an earlier proposal of ours applied twice, or another leader's
       }
-      if (!accepted) {
-        // The run is no longer open, or a later leader took it over: not ours to launch.
-        tasks_.erase(it);
+      bool ours = accepted;
+      if (const pb::JobState* job = sm_->FindJob(it->second.job); !accepted && job != nullptr) {
+        // Refused: ours already if an earlier take-over of ours was chosen (resent, or from an
+        // earlier start of this leader under the same epoch), else the run is no longer open.
+        for (const pb::RunRecord& r : job->open_runs()) {
+          ours |= r.run_name() == m.run_name() && r.epoch() == epoch_;
+        }
+      }
+      if (!ours) {
+        tasks_.erase(it);  // no longer open: concluded, nothing for us to launch
         break;
       }
       it->second.record_epoch = m.epoch();

@@ -65,6 +65,17 @@ class LeaderTest : public ::testing::Test {
     begin.mutable_launch_begin()->set_epoch(5);
     ASSERT_TRUE(sm_.Apply(begin, now_us_).ok());
   }
+  // The run above, adopted by a leader of epoch 9 and found absent by its lookup 5 s later: the
+  // leader's output right after.
+  LeaderOutput LeadAndFindGcAtT0Absent() {
+    BeginGcAtT0ByAnEarlierLeader();
+    leader_.Start(9, now_us_);
+    Settle();
+    At((kT0 + 5) * kSecond);
+    EXPECT_EQ(lookups_.size(), 1u);
+    if (!lookups_.empty()) leader_.OnLookupResult(lookups_[0], LookupStatus::kAbsent, now_us_);
+    return leader_.TakeOutput();
+  }
   const pb::RunRecord* Record(const std::string& job, const std::string& run) {
     for (const pb::RunRecord& r : sm_.FindJob(job)->history()) {
       if (r.run_name() == run) return &r;
@@ -158,13 +169,7 @@ TEST_F(LeaderTest, ANewLeaderConcludesBegunRunsBeforeBeginningNewOnes) {
 // (the exec launcher answers from the ledger of the node the record's epoch names), hear
 // "absent", and launch the run a second time.
 TEST_F(LeaderTest, AnEarlierLeadersAbsentRunIsTakenOverBeforeItIsLaunched) {
-  BeginGcAtT0ByAnEarlierLeader();
-  leader_.Start(9, now_us_);
-  Settle();
-  At((kT0 + 5) * kSecond);
-  ASSERT_EQ(lookups_.size(), 1u);
-  leader_.OnLookupResult(lookups_[0], LookupStatus::kAbsent, now_us_);
-  LeaderOutput out = leader_.TakeOutput();
+  LeaderOutput out = LeadAndFindGcAtT0Absent();
   EXPECT_TRUE(out.launches.empty()) << "launched before its record names this leader";
   ASSERT_EQ(out.proposals.size(), 1u);
   ASSERT_TRUE(out.proposals[0].has_take_over_run());
@@ -177,6 +182,26 @@ TEST_F(LeaderTest, AnEarlierLeadersAbsentRunIsTakenOverBeforeItIsLaunched) {
   ASSERT_EQ(launches_.size(), 1u);
   EXPECT_EQ(launches_[0].run_name, RunName("gc", kT0));
   EXPECT_EQ(launches_[0].epoch, 9u);
+}
+
+// A take-over chosen after this leader restarted under the same epoch (its new start adopted the
+// run before the take-over applied) still lets it launch the run: the record names it already
+// (the fast-mode sweep's seed 195, where the run was otherwise never concluded).
+TEST_F(LeaderTest, ATakeOverChosenAcrossARestartUnderTheSameEpochStillLaunches) {
+  LeaderOutput out = LeadAndFindGcAtT0Absent();
+  ASSERT_EQ(out.proposals.size(), 1u);
+  ASSERT_TRUE(out.proposals[0].has_take_over_run());
+  leader_.Start(9, now_us_);  // the same lease epoch, a new start: the run is adopted again
+  Settle();
+  Apply(out.proposals[0]);  // the take-over of the earlier start is chosen now
+  Settle();
+  At((kT0 + 11) * kSecond);
+  ASSERT_EQ(lookups_.size(), 2u);
+  leader_.OnLookupResult(lookups_[1], LookupStatus::kAbsent, now_us_);
+  Settle();
+  ASSERT_EQ(launches_.size(), 1u);
+  EXPECT_EQ(launches_[0].run_name, RunName("gc", kT0));
+  EXPECT_EQ(leader_.unconcluded_runs(), 1u);
 }
 
 // A daily job "pay" at 03:00 (missed=skip, the default; on_unknown=relaunch if asked), led from a
