@@ -122,18 +122,23 @@ void CronLeader::AdoptRun(const pb::RunRecord& record, const std::string& job, b
   }
 }
 
+// The epoch the record of `run` names while the run is open; nullopt once it ended (or before
+// it began).
+std::optional<uint64_t> CronLeader::OpenRunEpoch(const pb::JobState& job, const std::string& run) {
+  for (const pb::RunRecord& r : job.open_runs()) {
+    if (r.run_name() == run) return r.epoch();
+  }
+  return std::nullopt;
+}
+
 void CronLeader::Launch(const std::string& run, Task& task, int64_t now_us) {
   const pb::JobState* job = sm_->FindJob(task.job);
   if (job == nullptr) return;  // deleted meanwhile: nothing to launch
   // The record's epoch as it is now (a take-over of ours may have been chosen since the task was
   // adopted, by an earlier start of this leader under the same epoch); the task's own for a run
   // not open (yet: the launch-before-commit bug).
-  uint64_t record_epoch = task.record_epoch;
-  for (const pb::RunRecord& r : job->open_runs()) {
-    if (r.run_name() == run) record_epoch = r.epoch();
-  }
-  task.record_epoch = record_epoch;
-  if (record_epoch != epoch_) {
+  task.record_epoch = OpenRunEpoch(*job, run).value_or(task.record_epoch);
+  if (task.record_epoch != epoch_) {
     // An earlier leader began it (and lookup found it absent there, or its owner chose to
     // relaunch): first make its record name us, so that the next lookup asks our launcher, the
     // one that may start it now (cron.proto, TakeOverRun). Launched once that is chosen.
@@ -326,19 +331,13 @@ void CronLeader::OnApplied(const pb::Command& command, bool accepted, int64_t no
           m.epoch() != epoch_) {
         break;  // an earlier proposal of ours applied twice, or another leader's
       }
-      bool ours = accepted;
-      if (const pb::JobState* job = sm_->FindJob(it->second.job); !accepted && job != nullptr) {
-        // Refused: ours already if an earlier take-over of ours was chosen (resent, or from an
-        // earlier start of this leader under the same epoch), else the run is no longer open.
-        for (const pb::RunRecord& r : job->open_runs()) {
-          ours |= r.run_name() == m.run_name() && r.epoch() == epoch_;
-        }
-      }
-      if (!ours) {
+      // Chosen, or refused because an earlier take-over of ours was (resent, or from an earlier
+      // start of this leader under the same epoch): either way the open record names us now.
+      const pb::JobState* job = sm_->FindJob(it->second.job);
+      if (job == nullptr || OpenRunEpoch(*job, m.run_name()) != epoch_) {
         tasks_.erase(it);  // no longer open: concluded, nothing for us to launch
         break;
       }
-      it->second.record_epoch = m.epoch();
       Launch(it->first, it->second, now_us);
       break;
     }
@@ -367,8 +366,8 @@ void CronLeader::OnLaunchResult(const std::string& run, LaunchStatus status, int
       return;
     case LaunchStatus::kUnknown:
       if (options_.bug_retry_without_lookup) {
-        Launch(run, task,
-               now_us);  // the bug: a blind retry, while the first request may have worked
+        // The bug: a blind retry, while the first request may have worked.
+        Launch(run, task, now_us);
         return;
       }
       // Never retry blindly: wait out the request deadline, then look the run up by name.

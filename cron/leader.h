@@ -117,6 +117,7 @@ class CronLeader {
   void ProposeNextBackfillOrManual(const pb::JobState& job, int64_t now_us);
   void ProposeEnd(const std::string& run, Task& task, pb::RunState outcome, std::string reason,
                   int64_t now_us);
+  static std::optional<uint64_t> OpenRunEpoch(const pb::JobState& job, const std::string& run);
   void Launch(const std::string& run, Task& task, int64_t now_us);
   void RetryOrFail(const std::string& run, Task& task, const char* why, int64_t now_us);
   void AdoptRun(const pb::RunRecord& record, const std::string& job, bool reconciling,
