@@ -46,6 +46,15 @@ int64_t NodeClock::Wall(int64_t true_us, Prng& rng) const {
   return kSimWallEpochUs + true_us + WallError(true_us) + jitter;
 }
 
+int64_t NodeClock::PollThatJumpedOver(int64_t true_us, int64_t wall_us) const {
+  const int64_t poll_us = Poll(true_us) * kNtpPollUs - mono_base_us_ % kNtpPollUs;
+  PAXCRON_ASSERT(poll_us <= true_us);
+  if (poll_us <= 0 || poll_us - 1 < offset_since_us_) return -1;  // no poll yet, or stepped since
+  const int64_t before_us = kSimWallEpochUs + (poll_us - 1) + WallError(poll_us - 1);
+  const int64_t at_us = kSimWallEpochUs + poll_us + WallError(poll_us);
+  return before_us < wall_us && at_us >= wall_us ? poll_us : -1;
+}
+
 void NodeClock::StepWall(int64_t true_us, int64_t delta_us) {
   PAXCRON_ASSERT(true_us >= offset_since_us_);
   wall_offset_us_ = OffsetAt(true_us) + delta_us;

@@ -46,6 +46,11 @@ class NodeClock {
   void StepWall(int64_t true_us, int64_t delta_us);
   // Wall(t) minus true wall time, without the read jitter.
   int64_t WallError(int64_t true_us) const;
+  // The true time of this clock's last NTP poll at or before `true_us` if the poll's correction
+  // carried the wall clock forward over `wall_us` (just before the poll it read earlier than
+  // wall_us, at the poll not): a run scheduled at wall_us fell due at that poll, not before.
+  // Else -1. (A correction here is a jump at the poll; a slewing ntpd spreads it out.)
+  int64_t PollThatJumpedOver(int64_t true_us, int64_t wall_us) const;
   int32_t drift_ppm() const { return drift_ppm_; }
 
  private:

@@ -6,6 +6,7 @@
 // replicated history.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <string_view>
 
@@ -230,6 +231,9 @@ void World::SendSchedulerRpc(Node& n, bool launch, const std::string& run_name, 
   r.epoch = epoch;
   r.sent_us = now_us_;
   r.sender_wall_us = CronWall(n);
+  if (Result<cron::ParsedRunName> parsed = cron::ParseRunName(run_name); parsed.ok()) {
+    r.due_at_poll_us = n.clock.PollThatJumpedOver(now_us_, parsed.value().scheduled_s * 1'000'000);
+  }
   // Judged on true time, like the lease checker: did this node hold the lease as it sent this?
   r.sender_held_lease = n.lease_held && n.lease_true_expiry_us > now_us_;
   if (launch) ++stats_.launch_rpcs;
@@ -265,9 +269,11 @@ void World::OnSchedulerArrive(uint64_t id) {
       const bool judged = parsed.ok() && !parsed.value().manual &&
                           backfill_runs_.erase(r.run_name) == 0 &&
                           scheduler_.StartsOf(r.scheduler_name) == 1;
-      const int64_t late_us = judged ? (r.sender_wall_us - parsed.value().scheduled_s * 1'000'000) +
-                                           (now_us_ - r.sent_us)
-                                     : 0;
+      int64_t late_us = judged ? (r.sender_wall_us - parsed.value().scheduled_s * 1'000'000) +
+                                     (now_us_ - r.sent_us)
+                               : 0;
+      // A clock corrected forward over the scheduled time read it at the correction.
+      if (judged && r.due_at_poll_us >= 0) late_us = std::min(late_us, now_us_ - r.due_at_poll_us);
       trace_->Emitf(now_us_, 0, "started", ",\"run\":{},\"by\":{},\"epoch\":{}{}",
                     JsonString(r.scheduler_name), r.node, r.epoch,
                     judged ? fmt::format(",\"late_us\":{}", late_us) : std::string());

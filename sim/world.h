@@ -175,6 +175,9 @@ class World {
     uint64_t epoch = 0;
     int64_t sent_us = 0;
     int64_t sender_wall_us = 0;  // the sender's wall clock as it sent the request
+    // The true time of the NTP poll whose correction carried the sender's wall clock over the
+    // run's scheduled time, or -1: lateness counts from there, not from the time skipped over.
+    int64_t due_at_poll_us = -1;
     bool sender_held_lease = false;
     bool resolved = false;
     cron::LaunchStatus launch_status = cron::LaunchStatus::kUnknown;

@@ -58,5 +58,27 @@ TEST(NodeClock, NtpSlewsAStepOutHalvingItAtEachPoll) {
   EXPECT_EQ(c.WallError(100 * kNtpPollUs), 0);
 }
 
+// A clock stepped 2 s back is corrected forward by 1 s at the next poll: a run scheduled inside
+// that second fell due at the poll (seed 174 of the fast-mode sweep judged such a run 1.001 s
+// late, counting the second the clock skipped). Times outside the jump, and backward
+// corrections, have no such poll.
+TEST(NodeClock, APollThatCarriesTheWallClockOverATimeIsNamed) {
+  NodeClock c(0, 0, 0, 0);  // phase 0: polls at multiples of kNtpPollUs
+  c.StepWall(10'000'000, -2'000'000);
+  const int64_t poll = kNtpPollUs;
+  const int64_t wall_before = kSimWallEpochUs + poll - 1 - 2'000'000;  // 1 us before the poll
+  const int64_t wall_at = kSimWallEpochUs + poll - 1'000'000;
+  EXPECT_EQ(c.PollThatJumpedOver(poll + 5'000, wall_before + 500'000), poll);
+  EXPECT_EQ(c.PollThatJumpedOver(poll + 5'000, wall_at), poll);
+  EXPECT_EQ(c.PollThatJumpedOver(poll + 5'000, wall_before), -1);        // read before the poll
+  EXPECT_EQ(c.PollThatJumpedOver(poll + 5'000, wall_at + 1), -1);        // read after it
+  EXPECT_EQ(c.PollThatJumpedOver(poll - 1, wall_before + 500'000), -1);  // the poll is to come
+  NodeClock ahead(0, 0, 0, 0);
+  ahead.StepWall(10'000'000, 2'000'000);  // corrected backwards: nothing is skipped over
+  EXPECT_EQ(ahead.PollThatJumpedOver(poll + 5'000, kSimWallEpochUs + poll + 1'500'000), -1);
+  c.StepWall(poll + 10, 0);  // a step after the poll: the poll's correction is no longer known
+  EXPECT_EQ(c.PollThatJumpedOver(poll + 5'000, wall_at), -1);
+}
+
 }  // namespace
 }  // namespace paxcron::sim
