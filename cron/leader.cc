@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "cron/civil_time.h"
@@ -77,6 +78,7 @@ void CronLeader::Start(uint64_t epoch, int64_t now_us) {
 
 void CronLeader::Stop() {
   active_ = false;
+  proposer_ballot_ = 0;
   tasks_.clear();
   proposals_.clear();
   due_ = {};
@@ -479,6 +481,19 @@ void CronLeader::Tick(int64_t now_us) {
     }
     DecideDue(*job, t, now_us);
   }
+}
+
+void CronLeader::NoteProposerBallot(uint64_t ballot, int64_t now_us) {
+  if (!active_) return;
+  const bool changed = proposer_ballot_ != 0 && ballot != proposer_ballot_;
+  proposer_ballot_ = ballot;
+  if (!changed) return;
+  for (auto& [run, task] : tasks_) {
+    if (task.phase == Phase::kEndProposed || task.phase == Phase::kTakeOverProposed) {
+      task.wake_us = std::min(task.wake_us, now_us);
+    }
+  }
+  for (auto& [job, at] : proposals_) at = std::min(at, now_us - options_.proposal_timeout_us);
 }
 
 int64_t CronLeader::NextWakeupUs() const {

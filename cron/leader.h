@@ -80,6 +80,13 @@ class CronLeader {
   void OnLaunchResult(const std::string& run_name, LaunchStatus status, int64_t now_us);
   void OnLookupResult(const std::string& run_name, LookupStatus status, int64_t now_us);
   void Tick(int64_t now_us);
+  // The consensus core's ballot (opaque here), told while the node leads it. A leader that runs
+  // phase 1 again under a higher ballot, keeping its lease (it saw a candidate's ballot), drops
+  // the proposals it had in flight and refuses new ones until it leads again: when the ballot
+  // changes, every proposal of this loop not yet applied is made again at the next Tick instead
+  // of after proposal_timeout_us (docs/nemesis.md: a job stalled 10 s on a healthy cluster).
+  // Duplicates are harmless: the state machine rejects them deterministically.
+  void NoteProposerBallot(uint64_t ballot, int64_t now_us);
 
   LeaderOutput TakeOutput();
   // When Tick() next has something to do (the driver may tick earlier). INT64_MAX: nothing.
@@ -129,6 +136,7 @@ class CronLeader {
   LeaderOptions options_;
   bool active_ = false;
   uint64_t epoch_ = 0;
+  uint64_t proposer_ballot_ = 0;              // as last told; 0: not yet told since Start
   std::map<std::string, Task> tasks_;         // by run name
   std::map<std::string, int64_t> proposals_;  // job -> when its begin/skip was proposed
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;

@@ -629,6 +629,9 @@ void Node::CronStep() {
     delayed_launches_.clear();
     delayed_reports_.clear();
   }
+  if (leader_->active() && replica_->role() == paxos::Role::kLeader) {
+    leader_->NoteProposerBallot(replica_->ballot().round, WallUs());
+  }
   if (leader_->active()) leader_->Tick(WallUs());
   cron::LeaderOutput out = leader_->TakeOutput();
   for (const cron::pb::Command& c : out.proposals) ProposeCron(c, 0);

@@ -153,6 +153,9 @@ bool World::CronStep(Node& n) {
       n.leader->Stop();
     }
   }
+  if (n.leader->active() && n.replica->role() == paxos::Role::kLeader) {
+    n.leader->NoteProposerBallot(n.replica->ballot().round, CronWall(n));
+  }
   if (n.leader->active()) n.leader->Tick(CronWall(n));
   cron::LeaderOutput out = n.leader->TakeOutput();
   bool proposed = false;

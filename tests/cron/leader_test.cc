@@ -184,6 +184,39 @@ TEST_F(LeaderTest, AnEarlierLeadersAbsentRunIsTakenOverBeforeItIsLaunched) {
   EXPECT_EQ(launches_[0].epoch, 9u);
 }
 
+// The consensus leader re-ran phase 1 under a higher ballot, keeping its lease, and dropped what
+// it had in flight: the loop's proposals are made again at once, not after the proposal timeout
+// (docs/nemesis.md: a job stalled 10 s on a healthy cluster). The same ballot changes nothing.
+TEST_F(LeaderTest, ProposalsLostToANewBallotAreMadeAgainAtOnce) {
+  Put("backup", "* * * * *");
+  leader_.Start(7, now_us_);
+  leader_.NoteProposerBallot(3, now_us_);
+  Settle();
+  now_us_ = kT0 * kSecond;
+  leader_.Tick(now_us_);
+  LeaderOutput lost = leader_.TakeOutput();  // never chosen
+  ASSERT_EQ(lost.proposals.size(), 1u);
+  ASSERT_TRUE(lost.proposals[0].has_launch_begin());
+  leader_.NoteProposerBallot(3, now_us_ + kSecond);
+  At(now_us_ + kSecond);
+  EXPECT_TRUE(applied_.empty() || !applied_.back().starts_with("launch_begin"))
+      << "resent without a ballot change";
+  leader_.NoteProposerBallot(4, now_us_ + kSecond);
+  At(now_us_ + kSecond);
+  ASSERT_EQ(launches_.size(), 1u);
+  EXPECT_EQ(launches_[0].run_name, RunName("backup", kT0));
+  // The launch's end, lost the same way, is made again too.
+  leader_.OnLaunchResult(launches_[0].run_name, LaunchStatus::kStarted, now_us_);
+  LeaderOutput end = leader_.TakeOutput();
+  ASSERT_EQ(end.proposals.size(), 1u);
+  ASSERT_TRUE(end.proposals[0].has_launch_end());
+  leader_.NoteProposerBallot(5, now_us_ + kSecond);
+  At(now_us_ + kSecond);
+  EXPECT_EQ(Record("backup", RunName("backup", kT0))->state(), pb::RUN_STARTED);
+  EXPECT_EQ(leader_.unconcluded_runs(), 0u);
+  EXPECT_EQ(launches_.size(), 1u);
+}
+
 // A take-over chosen after this leader restarted under the same epoch (its new start adopted the
 // run before the take-over applied) still lets it launch the run: the record names it already
 // (the fast-mode sweep's seed 195, where the run was otherwise never concluded).
