@@ -49,18 +49,24 @@ ExecLauncher::~ExecLauncher() {
 }
 
 cron::LookupStatus ExecLauncher::Lookup(const std::string& run_name, int64_t scheduled_s,
-                                        int64_t wall_us, bool refuse) {
+                                        int64_t wall_us, bool refuse, uint64_t asker_epoch) {
   switch (ledger_->Find(run_name)) {
     case LaunchLedger::Entry::kLaunched:
       return cron::LookupStatus::kFound;
-    case LaunchLedger::Entry::kRefused:
-      return cron::LookupStatus::kAbsent;
+    case LaunchLedger::Entry::kRefused: {
+      // Refused already; a later asker widens the refusal to its own epoch.
+      const uint64_t through = ledger_->RefusedThrough(run_name);
+      if (!refuse || through == 0 || (asker_epoch != 0 && asker_epoch <= through)) {
+        return cron::LookupStatus::kAbsent;
+      }
+      break;
+    }
     case LaunchLedger::Entry::kNone:
+      if (!refuse) return cron::LookupStatus::kAbsent;
       break;
   }
-  if (!refuse) return cron::LookupStatus::kAbsent;
-  // "Absent" must stay true: refuse the run here for good before saying so.
-  if (Status s = ledger_->Refuse(run_name, scheduled_s, wall_us); !s.ok()) {
+  // "Absent" must stay true for the asker: refuse the run here before saying so.
+  if (Status s = ledger_->Refuse(run_name, scheduled_s, wall_us, asker_epoch); !s.ok()) {
     if (log_) log_(fmt::format("event=refusal_failed run={} error=\"{}\"", run_name, s.message()));
     return cron::LookupStatus::kUnknown;
   }
@@ -72,7 +78,11 @@ cron::LaunchStatus ExecLauncher::Launch(const cron::LaunchRequest& request, int6
     case LaunchLedger::Entry::kLaunched:
       return cron::LaunchStatus::kAlreadyExists;
     case LaunchLedger::Entry::kRefused:
-      return cron::LaunchStatus::kRejected;  // this node said it never started it: it never will
+      // This node told a leader of this epoch or a later one that it never started the run: it
+      // never will. A refusal for an earlier leader does not bind this node leading after it
+      // (the run's record names this node's epoch by now: TakeOverRun).
+      if (ledger_->Refuses(request.run_name, request.epoch)) return cron::LaunchStatus::kRejected;
+      break;
     case LaunchLedger::Entry::kNone:
       break;
   }

@@ -41,16 +41,19 @@ class ExecLauncher {
 
   // kStarted once the ledger holds the run and the process was spawned (or failed to spawn: the
   // exit is then reported at once, exit code 127). kRejected when the ledger write failed, or
-  // this node already answered a lookup of the run with "absent": nothing was started.
-  // kAlreadyExists when the ledger already holds the run: never twice.
+  // this node answered a lookup of the run by a leader of the request's epoch or a later one
+  // with "absent": nothing was started. kAlreadyExists when the ledger already holds the run:
+  // never twice.
   cron::LaunchStatus Launch(const cron::LaunchRequest& request, int64_t wall_us);
   // kFound if this node's ledger holds the run as launched; else kAbsent, after recording a
-  // refusal so that it stays absent (launch_ledger.h); kUnknown if that write failed. Without
-  // `refuse` (the asker is this node's own cron leader, which will launch the run again itself
-  // under its current epoch) no refusal is written: this node's launches of older epochs are
-  // refused by the node's lease check already, and a refusal would reject the relaunch for good.
+  // refusal so that it stays absent for the asker (launch_ledger.h); kUnknown if that write
+  // failed. The refusal covers this node's launches under epochs up to `asker_epoch`, the
+  // asking leader's (0, not known: every epoch): this node may still launch the run as a later
+  // leader, once the run's record names it. Without `refuse` (the asker is this node's own cron
+  // leader, which will launch the run again itself under its current epoch) no refusal is
+  // written: this node's launches of older epochs are refused by the node's lease check.
   cron::LookupStatus Lookup(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
-                            bool refuse = true);
+                            bool refuse = true, uint64_t asker_epoch = 0);
 
   size_t running() const { return running_.size(); }
 

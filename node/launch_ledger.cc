@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/assert.h"
 #include "node/node.pb.h"
 
@@ -33,10 +35,9 @@ Result<std::unique_ptr<LaunchLedger>> LaunchLedger::Open(storage::FileSystem& fs
           }
           return;
         }
-        // One record per run is written; should there be two, a launch outranks a refusal
-        // (the cautious reading: it may have started).
-        auto [it, inserted] = runs.try_emplace(r.run_name(), Known{r.scheduled_s(), r.refused()});
-        if (!inserted && !r.refused()) it->second.refused = false;
+        const Known known{r.scheduled_s(), r.refused(), r.refused_through_epoch()};
+        auto [it, inserted] = runs.try_emplace(r.run_name(), known);
+        if (!inserted) Merge(it->second, known);
       },
       warnings);
   if (!log.ok()) return log.status();
@@ -52,25 +53,53 @@ LaunchLedger::Entry LaunchLedger::Find(std::string_view run_name) const {
   return it->second.refused ? Entry::kRefused : Entry::kLaunched;
 }
 
+bool LaunchLedger::Refuses(std::string_view run_name, uint64_t epoch) const {
+  auto it = runs_.find(run_name);
+  if (it == runs_.end() || !it->second.refused) return false;
+  return it->second.refused_through_epoch == 0 || epoch <= it->second.refused_through_epoch;
+}
+
+uint64_t LaunchLedger::RefusedThrough(std::string_view run_name) const {
+  auto it = runs_.find(run_name);
+  PAXCRON_ASSERT(it != runs_.end() && it->second.refused);
+  return it->second.refused_through_epoch;
+}
+
+void LaunchLedger::Merge(Known& known, const Known& later) {
+  if (!known.refused) return;
+  if (!later.refused) {
+    known = later;
+    return;
+  }
+  if (known.refused_through_epoch == 0 || later.refused_through_epoch == 0) {
+    known.refused_through_epoch = 0;
+  } else {
+    known.refused_through_epoch =
+        std::max(known.refused_through_epoch, later.refused_through_epoch);
+  }
+}
+
 Status LaunchLedger::Record(const std::string& run_name, int64_t scheduled_s, int64_t wall_us) {
-  return Append(run_name, scheduled_s, wall_us, false);
+  return Append(run_name, Known{scheduled_s, false, 0}, wall_us);
 }
 
-Status LaunchLedger::Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us) {
-  return Append(run_name, scheduled_s, wall_us, true);
+Status LaunchLedger::Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
+                            uint64_t through_epoch) {
+  return Append(run_name, Known{scheduled_s, true, through_epoch}, wall_us);
 }
 
-Status LaunchLedger::Append(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
-                            bool refused) {
-  PAXCRON_ASSERT(Find(run_name) == Entry::kNone);
+Status LaunchLedger::Append(const std::string& run_name, const Known& known, int64_t wall_us) {
+  PAXCRON_ASSERT(Find(run_name) != Entry::kLaunched);
   pb::LedgerRecord r;
   r.set_run_name(run_name);
-  r.set_scheduled_s(scheduled_s);
+  r.set_scheduled_s(known.scheduled_s);
   r.set_wall_us(wall_us);
-  r.set_refused(refused);
-  if (Status s = log_->Append(TagOf(scheduled_s), r.SerializeAsString()); !s.ok()) return s;
+  r.set_refused(known.refused);
+  r.set_refused_through_epoch(known.refused_through_epoch);
+  if (Status s = log_->Append(TagOf(known.scheduled_s), r.SerializeAsString()); !s.ok()) return s;
   if (Status s = log_->Sync(); !s.ok()) return s;
-  runs_[run_name] = Known{scheduled_s, refused};
+  auto [it, inserted] = runs_.try_emplace(run_name, known);
+  if (!inserted) Merge(it->second, known);
   return Status::Ok();
 }
 

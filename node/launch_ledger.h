@@ -28,9 +28,18 @@ class LaunchLedger {
 
   enum class Entry { kNone, kLaunched, kRefused };
   Entry Find(std::string_view run_name) const;
-  // Durable on return (fdatasync). REQUIRES: Find(run_name) == kNone.
+  // Whether a launch of `run_name` by this node under lease epoch `epoch` is refused: the run was
+  // refused for an asker of that epoch or a later one (or of an unknown epoch).
+  bool Refuses(std::string_view run_name, uint64_t epoch) const;
+  // Durable on return (fdatasync). Record REQUIRES: Find(run_name) != kLaunched (a launch may
+  // follow a refusal that does not cover its epoch).
   Status Record(const std::string& run_name, int64_t scheduled_s, int64_t wall_us);
-  Status Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us);
+  // Refuses launches under epochs up to `through_epoch` (0: every epoch), or raises an earlier
+  // refusal to it. REQUIRES: Find(run_name) != kLaunched.
+  Status Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
+                uint64_t through_epoch);
+  // The epoch an existing refusal covers (0: every epoch). REQUIRES: Find(run_name) == kRefused.
+  uint64_t RefusedThrough(std::string_view run_name) const;
   size_t size() const { return runs_.size(); }
 
   // Forgets runs scheduled at or before `through_s`, whole segments at a time (lookups are only
@@ -41,9 +50,13 @@ class LaunchLedger {
   struct Known {
     int64_t scheduled_s = 0;
     bool refused = false;
+    uint64_t refused_through_epoch = 0;  // a refusal: 0 covers every epoch
   };
+  // Of two records of one run: a launch outranks a refusal (the cautious reading: it may have
+  // started), and the wider of two refusals stands.
+  static void Merge(Known& known, const Known& later);
   explicit LaunchLedger(std::unique_ptr<storage::SegmentLog> log) : log_(std::move(log)) {}
-  Status Append(const std::string& run_name, int64_t scheduled_s, int64_t wall_us, bool refused);
+  Status Append(const std::string& run_name, const Known& known, int64_t wall_us);
   std::unique_ptr<storage::SegmentLog> log_;
   std::map<std::string, Known, std::less<>> runs_;
 };

@@ -737,6 +737,7 @@ void Node::DoLookup(const cron::LookupRequest& request) {
   pb::PeerMessage m;
   m.mutable_ledger_query()->set_id(id);
   m.mutable_ledger_query()->set_run_name(request.run_name);
+  m.mutable_ledger_query()->set_epoch(leader_->epoch());
   if (!transport_->SendToPeer(began_on, m.SerializeAsString())) {
     leader_->OnLookupResult(request.run_name, cron::LookupStatus::kUnknown, WallUs());
     return;
@@ -813,7 +814,8 @@ void Node::OnPeerFrame(uint32_t peer_id, std::string_view payload) {
       answer.mutable_ledger_answer()->set_id(m.ledger_query().id());
       answer.mutable_ledger_answer()->set_run_name(run);
       const cron::LookupStatus status =
-          parsed.ok() ? exec_->Lookup(run, parsed.value().scheduled_s, WallUs())
+          parsed.ok() ? exec_->Lookup(run, parsed.value().scheduled_s, WallUs(), /*refuse=*/true,
+                                      m.ledger_query().epoch())
                       : cron::LookupStatus::kUnknown;
       if (status == cron::LookupStatus::kUnknown) return;  // no answer: the asker times out
       answer.mutable_ledger_answer()->set_found(status == cron::LookupStatus::kFound);

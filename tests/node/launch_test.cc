@@ -24,7 +24,7 @@ TEST(LaunchLedger, RecordsAndRefusalsSurviveACrash) {
   auto ledger = LaunchLedger::Open(fs, "/l", &warnings);
   ASSERT_TRUE(ledger.ok());
   ASSERT_TRUE(ledger.value()->Record("a@2026-11-27T03:00:00Z", 1796187600, 1).ok());
-  ASSERT_TRUE(ledger.value()->Refuse("b@2026-11-27T03:00:00Z", 1796187600, 2).ok());
+  ASSERT_TRUE(ledger.value()->Refuse("b@2026-11-27T03:00:00Z", 1796187600, 2, 0).ok());
   ledger.value().reset();
   Prng rng(1);
   fs.Crash(rng);  // both were synced
@@ -33,6 +33,42 @@ TEST(LaunchLedger, RecordsAndRefusalsSurviveACrash) {
   EXPECT_EQ(again.value()->Find("a@2026-11-27T03:00:00Z"), LaunchLedger::Entry::kLaunched);
   EXPECT_EQ(again.value()->Find("b@2026-11-27T03:00:00Z"), LaunchLedger::Entry::kRefused);
   EXPECT_EQ(again.value()->Find("c@2026-11-27T03:00:00Z"), LaunchLedger::Entry::kNone);
+}
+
+// A refusal names the asking leader's epoch; a later asker widens it; a launch under a later
+// epoch outranks it. All of it as recovered after a crash.
+TEST(LaunchLedger, RefusalEpochsAreWidenedAndOutrankedByALaterLaunch) {
+  storage::MemFileSystem fs;
+  std::vector<std::string> warnings;
+  const std::string b = "b@2026-11-27T03:00:00Z", c = "c@2026-11-27T03:00:00Z";
+  const std::string d = "d@2026-11-27T03:00:00Z";
+  {
+    auto ledger = LaunchLedger::Open(fs, "/l", &warnings);
+    ASSERT_TRUE(ledger.ok());
+    LaunchLedger& l = *ledger.value();
+    ASSERT_TRUE(l.Refuse(b, 1796187600, 1, 5).ok());
+    ASSERT_TRUE(l.Refuse(b, 1796187600, 2, 9).ok());
+    ASSERT_TRUE(l.Refuse(c, 1796187600, 3, 5).ok());
+    ASSERT_TRUE(l.Record(c, 1796187600, 4).ok());
+    ASSERT_TRUE(l.Refuse(d, 1796187600, 5, 7).ok());
+    ASSERT_TRUE(l.Refuse(d, 1796187600, 6, 0).ok());  // an asker of unknown epoch: all of them
+    EXPECT_TRUE(l.Refuses(b, 9));
+    EXPECT_FALSE(l.Refuses(b, 10));
+  }
+  Prng rng(1);
+  fs.Crash(rng);
+  auto again = LaunchLedger::Open(fs, "/l", &warnings);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  LaunchLedger& l = *again.value();
+  EXPECT_EQ(l.Find(b), LaunchLedger::Entry::kRefused);
+  EXPECT_EQ(l.RefusedThrough(b), 9u);
+  EXPECT_TRUE(l.Refuses(b, 1));
+  EXPECT_TRUE(l.Refuses(b, 9));
+  EXPECT_FALSE(l.Refuses(b, 10));
+  EXPECT_EQ(l.Find(c), LaunchLedger::Entry::kLaunched);
+  EXPECT_FALSE(l.Refuses(c, 1));
+  EXPECT_EQ(l.RefusedThrough(d), 0u);
+  EXPECT_TRUE(l.Refuses(d, uint64_t{1} << 60));
 }
 
 class ExecLauncherTest : public ::testing::Test {
@@ -106,9 +142,36 @@ TEST_F(ExecLauncherTest, RunsTheCommandWithItsEnvironmentAndReportsTheExit) {
 
 TEST_F(ExecLauncherTest, AnAbsentAnswerIsFinal) {
   EXPECT_EQ(exec_->Lookup("job1@2026-11-27T03:00:00Z", 1796187600, 0), cron::LookupStatus::kAbsent);
-  // A paused leader waking up afterwards cannot start it any more.
+  // A paused leader waking up afterwards cannot start it any more; nor, since the asker's epoch
+  // is not known, can any later leader on this node.
   EXPECT_EQ(exec_->Launch(Request("true"), 0), cron::LaunchStatus::kRejected);
+  cron::LaunchRequest later = Request("true");
+  later.epoch = uint64_t{1} << 60;
+  EXPECT_EQ(exec_->Launch(later, 0), cron::LaunchStatus::kRejected);
   EXPECT_EQ(exec_->running(), 0u);
+}
+
+// This node (once leader under epoch 3) told the leader of epoch 7 that it never started the
+// run: no launch of its under epoch 7 or before may start it (a paused old leader waking). Leading
+// again under epoch 9, after the run's record was taken over, it may: else a must-run time was
+// lost (docs/nemesis.md). The second asker's later epoch widens the refusal.
+TEST_F(ExecLauncherTest, ARefusalBindsLaunchesUpToTheAskersEpochOnly) {
+  const std::string run = "job1@2026-11-27T03:00:00Z";
+  EXPECT_EQ(exec_->Lookup(run, 1796187600, 0, /*refuse=*/true, 7), cron::LookupStatus::kAbsent);
+  for (const uint64_t epoch : {3u, 7u}) {
+    cron::LaunchRequest r = Request("true");
+    r.epoch = epoch;
+    EXPECT_EQ(exec_->Launch(r, 0), cron::LaunchStatus::kRejected) << "epoch " << epoch;
+  }
+  EXPECT_EQ(exec_->Lookup(run, 1796187600, 0, /*refuse=*/true, 8), cron::LookupStatus::kAbsent);
+  cron::LaunchRequest r = Request("true");
+  r.epoch = 8;
+  EXPECT_EQ(exec_->Launch(r, 0), cron::LaunchStatus::kRejected);
+  r.epoch = 9;
+  EXPECT_EQ(exec_->Launch(r, 0), cron::LaunchStatus::kStarted);
+  EXPECT_EQ(exec_->Launch(r, 0), cron::LaunchStatus::kAlreadyExists);
+  EXPECT_EQ(exec_->Lookup(run, 1796187600, 0, /*refuse=*/true, 11), cron::LookupStatus::kFound);
+  RunUntil(1, 10);
 }
 
 TEST_F(ExecLauncherTest, ALookupByTheNodesOwnLeaderLeavesTheRunLaunchable) {
