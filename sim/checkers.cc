@@ -149,12 +149,15 @@ void Checkers::OnCronStart(int64_t t_us, const std::string& name, size_t starts_
 }
 
 void Checkers::OnCronEarly(int64_t t_us, const std::string& run, uint32_t node, int64_t early_us,
-                           int64_t bound_us) {
-  if (early_us <= bound_us) return;
+                           int64_t majority_ahead_us, int64_t bound_us) {
+  PAXCRON_ASSERT(majority_ahead_us >= 0);
+  if (early_us - majority_ahead_us <= bound_us) return;
   Fail("early", t_us,
-       fmt::format("run {} started {:.3f} s before its scheduled time (true time), on the request "
-                   "of node {}; the bound is {:.3f} s (the clock guard's tolerance and a margin)",
-                   run, static_cast<double>(early_us) / 1e6, node,
+       fmt::format("run {} started {:.3f} s before its scheduled time (true time; {:.3f} s before "
+                   "it by a majority's clocks), on the request of node {}; the bound is {:.3f} s "
+                   "(the clock guard's tolerance and a margin)",
+                   run, static_cast<double>(early_us) / 1e6,
+                   static_cast<double>(early_us - majority_ahead_us) / 1e6, node,
                    static_cast<double>(bound_us) / 1e6));
 }
 

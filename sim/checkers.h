@@ -45,9 +45,11 @@ class Checkers {
   void OnLeaseStart(int64_t t_us, uint32_t node, uint64_t epoch, int64_t true_expiry_us);
   void OnLeaseExtend(uint32_t node, int64_t true_expiry_us);
   void OnLeaseEnd(uint32_t node);
-  // A scheduled run started `early_us` before its time (true time); more than `bound_us` fails.
+  // A scheduled run started `early_us` before its time (true time), when a majority's clocks
+  // were at least `majority_ahead_us` (>= 0) ahead of true time: more than `bound_us` before the
+  // time those clocks read fails (the guard keeps a leader within its tolerance of them).
   void OnCronEarly(int64_t t_us, const std::string& run, uint32_t node, int64_t early_us,
-                   int64_t bound_us);
+                   int64_t majority_ahead_us, int64_t bound_us);
   void OnLiveness(int64_t t_us, bool ok, const std::string& detail);
   // Cron runs: a job started on the datacenter scheduler (the oracle). `starts_of_name` counts
   // every start of that name so far; `sender_held_lease` is the lease checker's verdict, on true

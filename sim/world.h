@@ -239,6 +239,7 @@ class World {
   void CronWorkload();
   void FinalCronChecks();
   int64_t CronWall(Node& n);
+  int64_t MajorityClockAheadUs() const;
   // The job's history on the up node that applied the most, as text.
   std::string HistoryOf(const std::string& job);
 

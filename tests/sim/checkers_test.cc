@@ -36,6 +36,25 @@ TEST(Checkers, ValidityFailsOnAProposedIdWithOtherData) {
   EXPECT_EQ(c.violation().checker, "validity");
 }
 
+// The guard keeps a leader within its tolerance of a majority's clocks, so `early` judges a run
+// against the time those clocks read when they are ahead themselves (clock-jump sweep, seed 47:
+// a leader 7.45 s ahead, two of five clocks 2.7 s ahead), and in true time otherwise.
+TEST(Checkers, EarlyJudgesARunAgainstAMajoritysClocksWhenTheyAreAhead) {
+  Checkers ahead(5);
+  ahead.OnCronEarly(10, "j@2026-11-27T00:09:23Z", 1, 7'416'000, 2'741'000, 7'000'000);
+  EXPECT_FALSE(ahead.failed());
+  Checkers right(5);
+  right.OnCronEarly(10, "j@2026-11-27T00:09:23Z", 1, 7'416'000, 0, 7'000'000);
+  ASSERT_TRUE(right.failed());
+  EXPECT_EQ(right.violation().checker, "early");
+  Checkers far(5);
+  far.OnCronEarly(10, "j@2026-11-27T00:09:23Z", 1, 205'000'000, 2'741'000, 7'000'000);
+  ASSERT_TRUE(far.failed());
+  EXPECT_NE(far.violation().detail.find("202.259 s before it by a majority's clocks"),
+            std::string::npos)
+      << far.violation().detail;
+}
+
 TEST(Checkers, ReplicaStateFailsWhenTheSameSlotsGiveDifferentStates) {
   Checkers c(3);
   paxos::pb::Entry noop;
