@@ -53,19 +53,13 @@ cron::LookupStatus ExecLauncher::Lookup(const std::string& run_name, int64_t sch
   switch (ledger_->Find(run_name)) {
     case LaunchLedger::Entry::kLaunched:
       return cron::LookupStatus::kFound;
-    case LaunchLedger::Entry::kRefused: {
-      // Refused already; a later asker widens the refusal to its own epoch.
-      const uint64_t through = ledger_->RefusedThrough(run_name);
-      if (!refuse || through == 0 || (asker_epoch != 0 && asker_epoch <= through)) {
-        return cron::LookupStatus::kAbsent;
-      }
-      break;
-    }
+    case LaunchLedger::Entry::kRefused:
     case LaunchLedger::Entry::kNone:
-      if (!refuse) return cron::LookupStatus::kAbsent;
       break;
   }
-  // "Absent" must stay true for the asker: refuse the run here before saying so.
+  if (!refuse) return cron::LookupStatus::kAbsent;
+  // "Absent" must stay true for the asker: refuse the run here before saying so (a refusal that
+  // covers the asker already is left as it is; a later asker widens it).
   if (Status s = ledger_->Refuse(run_name, scheduled_s, wall_us, asker_epoch); !s.ok()) {
     if (log_) log_(fmt::format("event=refusal_failed run={} error=\"{}\"", run_name, s.message()));
     return cron::LookupStatus::kUnknown;

@@ -85,7 +85,15 @@ Status LaunchLedger::Record(const std::string& run_name, int64_t scheduled_s, in
 
 Status LaunchLedger::Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
                             uint64_t through_epoch) {
-  return Append(run_name, Known{scheduled_s, true, through_epoch}, wall_us);
+  const Known refusal{scheduled_s, true, through_epoch};
+  if (auto it = runs_.find(run_name); it != runs_.end()) {
+    Known widened = it->second;
+    Merge(widened, refusal);
+    if (widened.refused_through_epoch == it->second.refused_through_epoch) {
+      return Status::Ok();  // covered already: nothing to write
+    }
+  }
+  return Append(run_name, refusal, wall_us);
 }
 
 Status LaunchLedger::Append(const std::string& run_name, const Known& known, int64_t wall_us) {

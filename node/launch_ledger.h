@@ -35,7 +35,8 @@ class LaunchLedger {
   // follow a refusal that does not cover its epoch).
   Status Record(const std::string& run_name, int64_t scheduled_s, int64_t wall_us);
   // Refuses launches under epochs up to `through_epoch` (0: every epoch), or raises an earlier
-  // refusal to it. REQUIRES: Find(run_name) != kLaunched.
+  // refusal to it (no write when the earlier one covers it). REQUIRES: Find(run_name) !=
+  // kLaunched.
   Status Refuse(const std::string& run_name, int64_t scheduled_s, int64_t wall_us,
                 uint64_t through_epoch);
   // The epoch an existing refusal covers (0: every epoch). REQUIRES: Find(run_name) == kRefused.
